@@ -1,0 +1,32 @@
+// The interface every frame device implements: the TAP, the in-memory link
+// used by tests, and the wrappers that inject faults or record a capture.
+
+/** One frame to send: a single buffer, or parts written back to back (header, payload views). */
+export type OutgoingFrame = Uint8Array | readonly Uint8Array[];
+
+/** Called once per received batch, with one view per frame. */
+export type FrameReceiver = (frames: Uint8Array[]) => void;
+
+export interface FrameDevice {
+  readonly name: string;
+  /** Largest IP datagram a frame carries, in bytes (1500 on Ethernet). */
+  readonly mtu: number;
+  start(receiver: FrameReceiver): void;
+  /** Sends a batch of frames; returns how many the device accepted (the rest are dropped). */
+  send(frames: readonly OutgoingFrame[]): number;
+  close(): void;
+}
+
+/** Total length of a frame given as one buffer or as parts. */
+export function frameLength(frame: OutgoingFrame): number {
+  if (frame instanceof Uint8Array) return frame.length;
+  let length = 0;
+  for (const part of frame) length += part.length;
+  return length;
+}
+
+/** Copies a frame given as parts into one buffer (for captures and tests, not the fast path). */
+export function flattenFrame(frame: OutgoingFrame): Uint8Array {
+  if (frame instanceof Uint8Array) return frame;
+  return Buffer.concat(frame as Uint8Array[]);
+}
