@@ -7,8 +7,10 @@ import { NetworkInterface, type Ipv4Config } from './interface';
 import type { Ipv4Address } from './ipv4-address';
 import { Ipv4Layer } from './ipv4';
 import type { FrameDevice } from './phy/device';
+import { TcpLayer, type TcpLayerOptions } from './tcp/layer';
 import { UdpLayer } from './udp';
 import { IcmpType, IcmpUnreachableCode } from './wire/icmp';
+import { IpProtocol } from './wire/ipv4';
 import type { MacAddress } from './wire/ethernet';
 
 export interface StaticArpEntry {
@@ -22,7 +24,12 @@ export interface StackOptions {
   clock?: Clock;
   logger?: Logger;
   staticArp?: readonly StaticArpEntry[];
+  /** TCP settings other than the ones the stack provides (clock, output, routes, addresses). */
+  tcp?: Omit<TcpLayerOptions, 'clock' | 'output' | 'mss' | 'localAddresses' | 'logger'>;
 }
+
+/** IPv4 and TCP headers without options: what the MSS leaves out of the MTU (RFC 9293 3.7.1). */
+const IPV4_TCP_HEADER_BYTES = 40;
 
 export class NetworkStack {
   readonly clock: Clock;
@@ -30,6 +37,7 @@ export class NetworkStack {
   readonly ipv4: Ipv4Layer;
   readonly icmp: IcmpLayer;
   readonly udp: UdpLayer;
+  readonly tcp: TcpLayer;
   private started = false;
 
   constructor(options: StackOptions) {
@@ -40,6 +48,26 @@ export class NetworkStack {
     this.ipv4 = new Ipv4Layer(this.iface, this.clock, logger);
     this.icmp = new IcmpLayer(this.ipv4, this.clock, logger);
     this.udp = new UdpLayer(this.ipv4, this.icmp, logger);
+    this.tcp = new TcpLayer({
+      ...options.tcp,
+      clock: this.clock,
+      logger: logger.child('tcp'),
+      output: (segment) => {
+        this.ipv4.send(IpProtocol.TCP, segment.destination, [segment.header, ...segment.payload], { source: segment.source });
+      },
+      mss: () => this.iface.mtu - IPV4_TCP_HEADER_BYTES,
+      localAddresses: () => {
+        const address = this.iface.address;
+        return address === undefined ? [] : [address];
+      },
+    });
+    this.ipv4.register(IpProtocol.TCP, (datagram) => {
+      if (datagram.broadcast) {
+        this.iface.drops.drop('TCP segment to a broadcast address');
+        return;
+      }
+      this.tcp.input(datagram.header.source, datagram.header.destination, datagram.payload);
+    });
     // RFC 1122 3.2.2.1: a host SHOULD send protocol unreachable.
     this.ipv4.onUnknownProtocol((datagram) => this.icmp.sendError(IcmpType.DESTINATION_UNREACHABLE, IcmpUnreachableCode.PROTOCOL, datagram));
   }
