@@ -1,10 +1,10 @@
 // Maps a request target (or a shell argument) to the SHFS object it names.
 //
 // Request targets: leading '/'s are dropped and '?' starts the arguments.
-// An empty path ("/", "/?") names the default object; "/?<hex digest>" names
+// An empty path ("/", "/?") names the default object. "/?<hex digest>" names
 // the object with that digest when the hex has exactly 2 * hashLength digits
-// (either case); anything else is a name: the argument part is cut off and
-// the rest is percent-decoded. A target that starts with '?' but is not a
+// in either case. Anything else is a name, with the argument part cut off and
+// the rest percent-decoded. A target that starts with '?' but is not a
 // digest keeps its '?', so "/?abc" looks up the name "?abc".
 import type { MountedVolume, ShfsEntry } from '../shfs/types';
 

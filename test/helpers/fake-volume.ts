@@ -125,7 +125,7 @@ export class FakeVolume implements MountedVolume {
     return this.list.find((entry) => entry.isDefault);
   }
 
-  /** The entry with this name; throws when there is none (test setup error). */
+  /** Returns the entry with this name; throws when there is none, which is a test setup error. */
   entry(name: string): ShfsEntry {
     const entry = this.findByName(name);
     if (entry === undefined) throw new Error(`fake volume has no object named ${name}`);

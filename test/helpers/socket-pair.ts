@@ -1,6 +1,6 @@
 // Two connected in-memory sockets shaped like net.Socket, for driving the
 // HTTP server and µShell without any real network. Writes on one end become
-// reads on the other; a write completes only when the peer has room in its
+// reads on the other. A write completes only when the peer has room in its
 // read buffer, so backpressure behaves as it does on TCP.
 import { Duplex } from 'node:stream';
 
