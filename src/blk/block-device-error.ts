@@ -24,7 +24,9 @@ export function toBlockDeviceError(error: unknown, path: string, action: string,
   const code = nativeCode && nativeCode !== 'EBLKIO' && nativeCode !== 'EUNKNOWN' ? nativeCode : fallbackCode;
   const detail = typeof cause.message === 'string' ? cause.message : String(error);
 
-  // The addon's open errors already start with "cannot open <path>".
-  const message = detail.includes(path) ? detail : `${path}: ${action}: ${detail}`;
+  // The addon's open errors already name the path, and its transfer errors the action.
+  let message = `${path}: ${action}: ${detail}`;
+  if (detail.includes(path)) message = detail;
+  else if (detail.startsWith(action)) message = `${path}: ${detail}`;
   return new BlockDeviceError(code, message, path);
 }

@@ -20,7 +20,7 @@ export interface BlockStorage {
   readonly path: string;
   /** Size in bytes. */
   readonly size: number;
-  /** Required alignment of buffers, positions and lengths for `readInto`/`writeFrom`, in bytes. */
+  /** Required alignment of buffers, positions and lengths for direct `readInto` transfers, in bytes. */
   readonly alignment: number;
   read(position: number, length: number): Promise<Buffer>;
   /**
@@ -99,7 +99,7 @@ export class BlockDevice implements BlockStorage {
     if (length === 0) return Buffer.alloc(0);
 
     // O_DIRECT transfers whole aligned blocks, so the request is widened and
-    // the wanted bytes are returned as a view into the aligned buffer.
+    // the requested bytes are returned as a view into the aligned buffer.
     const start = roundDown(position, this.alignment);
     const end = roundUp(position + length, this.alignment);
     const buffer = allocAligned(end - start, this.alignment);

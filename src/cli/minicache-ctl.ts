@@ -1,0 +1,99 @@
+// Entry point of `minicache-ctl`: sends one action to a running appliance
+// over its control socket and prints the answer.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CONTROL_ACTIONS } from '../appliance/control-actions';
+import { sendControlRequest } from '../appliance/control-channel';
+import { VERSION } from '../appliance/version';
+
+const CONTROL_SOCKET_DIR = '/run/minicache';
+
+const USAGE = `Usage: minicache-ctl [--ctl PATH | --tap NAME] ACTION [ARG]...
+Triggers an action on a running MiniCache appliance through its control socket.
+
+Options:
+  --ctl PATH   control socket of the appliance (its --ctl option)
+  --tap NAME   the appliance on this TAP (socket ${CONTROL_SOCKET_DIR}/NAME.sock)
+  --help       print this help and exit
+  --version    print the version and exit
+Without --ctl or --tap, the only socket in ${CONTROL_SOCKET_DIR} is used.
+
+Actions:
+${Object.values(CONTROL_ACTIONS)
+  .map((line) => `  ${line}`)
+  .join('\n')}
+`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: { ctl: { type: 'string' }, tap: { type: 'string' }, help: { type: 'boolean' }, version: { type: 'boolean' } },
+    });
+  } catch (error) {
+    return usageError((error as Error).message.split('\n')[0]);
+  }
+  if (parsed.values.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (parsed.values.version === true) {
+    process.stdout.write(`minicache-ctl ${VERSION}\n`);
+    return 0;
+  }
+  const [action, ...args] = parsed.positionals;
+  if (action === undefined) return usageError('missing ACTION');
+  if (!(action in CONTROL_ACTIONS)) return usageError(`unknown action '${action}'`);
+  if (parsed.values.ctl !== undefined && parsed.values.tap !== undefined) return usageError('--ctl and --tap exclude each other');
+
+  const socketPath = parsed.values.ctl ?? (parsed.values.tap !== undefined ? path.join(CONTROL_SOCKET_DIR, `${parsed.values.tap}.sock`) : findOnlySocket());
+  if (typeof socketPath !== 'string') {
+    process.stderr.write(`minicache-ctl: ${socketPath.error}\n`);
+    return 1;
+  }
+  try {
+    const response = await sendControlRequest(socketPath, { action, args });
+    if (!response.ok) {
+      process.stderr.write(`minicache-ctl: ${action}: ${response.error}\n`);
+      return 1;
+    }
+    if (response.output.length > 0) process.stdout.write(`${response.output}\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`minicache-ctl: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+function findOnlySocket(): string | { error: string } {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(CONTROL_SOCKET_DIR).filter((name) => name.endsWith('.sock'));
+  } catch {
+    // No folder: no appliance with a default socket is running.
+  }
+  if (names.length === 1) return path.join(CONTROL_SOCKET_DIR, names[0]);
+  if (names.length === 0) return { error: `no control socket in ${CONTROL_SOCKET_DIR}: is an appliance running? (pass --ctl PATH)` };
+  return { error: `several appliances are running (${names.map((name) => name.slice(0, -5)).join(', ')}): choose one with --tap NAME` };
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`minicache-ctl: ${message}\nTry 'minicache-ctl --help' for more information.\n`);
+  return 2;
+}
+
+export function run(): void {
+  main(process.argv.slice(2)).then(
+    (status) => {
+      process.exitCode = status;
+    },
+    (error: Error) => {
+      process.stderr.write(`minicache-ctl: ${error.message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,236 @@
+// A mounted SHFS volume: the hash table loaded into memory, objects found by
+// digest, name or default flag, and their bytes read through the chunk cache.
+import type { Readable } from 'node:stream';
+import { createLogger } from '../log';
+import { ChunkCache } from './chunk-cache';
+import { ShfsError } from './errors';
+import { toShfsEntry } from './entry-record';
+import { containerChunks } from './format/geometry';
+import { formatUuid, STRIPE_MODE_COMBINED } from './format/label';
+import type { AssembleOptions } from './members';
+import { ObjectReadStream } from './object-read-stream';
+import type { ChunkCacheStats, HashFunctionName, MountedVolume, ShfsEntry, ShfsMemberInfo, StripeMode } from './types';
+import { closeVolumeLayout, openVolumeLayout, scanTable, type VolumeLayout } from './volume-layout';
+
+const logger = createLogger('shfs');
+
+export const DEFAULT_CACHE_SIZE_BYTES = 64 * 1024 * 1024;
+/** Chunk reads `prefetchAll` keeps in flight. */
+const PREFETCH_CONCURRENCY = 4;
+
+export interface MountOptions {
+  /** Upper bound of the chunk cache in bytes (default 64 MiB); 0 disables caching. */
+  cacheSizeBytes?: number;
+  /** Opens a member device; tests use it to wrap devices. */
+  openDevice?: AssembleOptions['openDevice'];
+  /** Try O_DIRECT (default true). */
+  direct?: boolean;
+}
+
+/** Mounts the volume made of `paths` (its members, in any order). */
+export async function mountVolume(paths: readonly string[], options: MountOptions = {}): Promise<ShfsVolume> {
+  const layout = await openVolumeLayout(paths, { writable: false, direct: options.direct, openDevice: options.openDevice });
+  try {
+    const entries: ShfsEntry[] = [];
+    await scanTable(layout, (index, slot) => entries.push(toShfsEntry(index, slot, layout.config.hashLength)));
+    const volume = new ShfsVolume(layout, entries, options.cacheSizeBytes ?? DEFAULT_CACHE_SIZE_BYTES);
+    logger.debug(`mounted volume '${volume.name}' from ${paths.join(', ')}: ${entries.length} entries, chunk size ${volume.chunkSize}`);
+    return volume;
+  } catch (error) {
+    await closeVolumeLayout(layout.volume);
+    throw error;
+  }
+}
+
+export class ShfsVolume implements MountedVolume {
+  readonly name: string;
+  readonly uuid: string;
+  readonly createdAt: Date;
+  readonly chunkSize: number;
+  readonly volumeSize: number;
+  readonly stripeMode: StripeMode;
+  readonly stripeSize: number;
+  readonly members: readonly ShfsMemberInfo[];
+  readonly hashFunction: HashFunctionName;
+  readonly hashLength: number;
+  readonly bucketCount: number;
+  readonly entriesPerBucket: number;
+  readonly metadataChunks: number;
+  /** The opened volume below the object level: label, configuration, chunk I/O. */
+  readonly layout: VolumeLayout;
+
+  private readonly table: readonly ShfsEntry[];
+  private readonly byDigest = new Map<string, ShfsEntry>();
+  private readonly byName = new Map<string, ShfsEntry>();
+  private readonly defaultObject: ShfsEntry | undefined;
+  private readonly cache: ChunkCache;
+  private unmounting: Promise<void> | undefined;
+  private readonly loads = new Set<Promise<unknown>>();
+
+  constructor(layout: VolumeLayout, entries: ShfsEntry[], cacheSizeBytes: number) {
+    const { volume, config } = layout;
+    this.layout = layout;
+    this.name = volume.header.volumeName.toString('utf8');
+    this.uuid = formatUuid(volume.header.volumeUuid);
+    this.createdAt = new Date(volume.header.createdAt * 1000);
+    this.chunkSize = volume.chunkSize;
+    this.volumeSize = volume.volumeSize;
+    this.stripeMode = volume.header.stripeMode === STRIPE_MODE_COMBINED ? 'combined' : 'independent';
+    this.stripeSize = volume.header.stripeSize;
+    this.members = volume.members.map((member) => ({
+      path: member.path,
+      uuid: formatUuid(member.uuid),
+      size: member.device.size,
+      blockDevice: member.device.blockDevice ?? false,
+      direct: member.device.direct ?? false,
+    }));
+    this.hashFunction = layout.hashFunction.name;
+    this.hashLength = config.hashLength;
+    this.bucketCount = config.bucketCount;
+    this.entriesPerBucket = config.entriesPerBucket;
+    this.metadataChunks = layout.metadataChunks;
+
+    this.table = Object.freeze(entries);
+    let defaultObject: ShfsEntry | undefined;
+    for (const entry of entries) {
+      this.byDigest.set(entry.digestHex, entry);
+      // The first entry of a name wins, as in the original's lookup by name.
+      if (!this.byName.has(entry.name)) this.byName.set(entry.name, entry);
+      // With several default flags (a damaged table) the last one wins, as in the original.
+      if (entry.isDefault) defaultObject = entry;
+    }
+    this.defaultObject = defaultObject;
+
+    const capacity = Math.max(0, Math.floor(cacheSizeBytes / this.chunkSize));
+    this.cache = new ChunkCache(capacity, (chunk) => this.loadChunk(chunk));
+  }
+
+  entries(): readonly ShfsEntry[] {
+    return this.table;
+  }
+
+  findByDigest(digest: Uint8Array): ShfsEntry | undefined {
+    if (digest.length !== this.hashLength) return undefined;
+    return this.byDigest.get(Buffer.from(digest.buffer, digest.byteOffset, digest.length).toString('hex'));
+  }
+
+  /** Looks up a digest given as hex text of exactly `hashLength` bytes, in either case. */
+  findByDigestHex(text: string): ShfsEntry | undefined {
+    if (text.length !== this.hashLength * 2 || !/^[0-9a-fA-F]*$/.test(text)) return undefined;
+    return this.byDigest.get(text.toLowerCase());
+  }
+
+  findByName(name: string): ShfsEntry | undefined {
+    return this.byName.get(name);
+  }
+
+  defaultEntry(): ShfsEntry | undefined {
+    return this.defaultObject;
+  }
+
+  async read(entry: ShfsEntry, start: number, end: number): Promise<Buffer> {
+    this.checkRange(entry, start, end);
+    const result = Buffer.allocUnsafe(end - start);
+    let written = 0;
+    for (const piece of this.chunkPieces(entry, start, end)) {
+      const chunk = await this.cache.get(piece.chunk);
+      written += chunk.copy(result, written, piece.from, piece.to);
+    }
+    return result;
+  }
+
+  createReadStream(entry: ShfsEntry, start = 0, end = entry.size): Readable {
+    this.checkRange(entry, start, end);
+    return new ObjectReadStream(this.chunkPieces(entry, start, end), (chunk) => this.cache.get(chunk));
+  }
+
+  async prefetchAll(): Promise<void> {
+    const wanted: number[] = [];
+    const seen = new Set<number>();
+    for (const entry of this.table) {
+      if (entry.link) continue;
+      const count = containerChunks(entry.offset, entry.size, this.chunkSize);
+      for (let chunk = entry.chunk; chunk < entry.chunk + count && seen.size < this.cache.capacityChunks; chunk++) {
+        if (!seen.has(chunk)) {
+          seen.add(chunk);
+          wanted.push(chunk);
+        }
+      }
+    }
+
+    // A few reads in flight keep the device busy without flooding the thread pool.
+    let next = 0;
+    const worker = async () => {
+      while (next < wanted.length) {
+        const chunk = wanted[next++];
+        await this.cache.get(chunk);
+      }
+    };
+    await Promise.all(Array.from({ length: PREFETCH_CONCURRENCY }, worker));
+  }
+
+  cacheStats(): ChunkCacheStats {
+    return this.cache.stats();
+  }
+
+  flushCache(): void {
+    this.cache.flush();
+  }
+
+  /** Cached chunk numbers, least recently used first. */
+  cachedChunks(): number[] {
+    return this.cache.keys();
+  }
+
+  unmount(): Promise<void> {
+    if (!this.unmounting) {
+      this.unmounting = (async () => {
+        await Promise.allSettled([...this.loads]);
+        this.cache.flush();
+        await closeVolumeLayout(this.layout.volume);
+      })();
+    }
+    return this.unmounting;
+  }
+
+  get mounted(): boolean {
+    return this.unmounting === undefined;
+  }
+
+  private async loadChunk(chunk: number): Promise<Buffer> {
+    if (this.unmounting) throw new ShfsError('ENODEV', `volume '${this.name}' is unmounted`);
+    const load = this.layout.io.readChunks(chunk, 1);
+    this.loads.add(load);
+    try {
+      const buffer = await load;
+      if (this.unmounting) throw new ShfsError('ENODEV', `volume '${this.name}' is unmounted`);
+      return buffer;
+    } finally {
+      this.loads.delete(load);
+    }
+  }
+
+  private checkRange(entry: ShfsEntry, start: number, end: number): void {
+    if (entry.link) {
+      throw new ShfsError('EINVAL', `'${entry.name}' is a link and has no bytes on the volume`);
+    }
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > entry.size) {
+      throw new ShfsError('EINVAL', `invalid byte range ${start}..${end} of '${entry.name}' (${entry.size} bytes)`);
+    }
+  }
+
+  /** Splits bytes [start, end) of an object into per-chunk byte ranges. */
+  private chunkPieces(entry: ShfsEntry, start: number, end: number): Array<{ chunk: number; from: number; to: number }> {
+    const pieces: Array<{ chunk: number; from: number; to: number }> = [];
+    let position = entry.offset + start;
+    const stop = entry.offset + end;
+    while (position < stop) {
+      const chunkIndex = Math.floor(position / this.chunkSize);
+      const from = position - chunkIndex * this.chunkSize;
+      const to = Math.min(this.chunkSize, stop - chunkIndex * this.chunkSize);
+      pieces.push({ chunk: entry.chunk + chunkIndex, from, to });
+      position += to - from;
+    }
+    return pieces;
+  }
+}
