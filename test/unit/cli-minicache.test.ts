@@ -73,7 +73,7 @@ describe('minicache command line', () => {
     [['-e', 'x'], /invalid secondary DNS IP/],
     [['-a', '52:54:00:12:34:56'], /invalid static ARP entry/],
     [['-a', 'ff:ff:ff:ff:ff:ff/10.0.0.1'], /invalid static ARP entry/],
-    [['-s', '-1'], /invalid delay/],
+    [['-s', 'soon'], /invalid delay/],
     [['-c', '0'], /invalid connection limit/],
     [['-c', 'many'], /invalid connection limit/],
     [['--mac', '01:00:5e:00:00:01'], /not a unicast MAC/],
