@@ -29,7 +29,7 @@ import { VERSION } from './version';
 
 /** Folder of the demo site, relative to dist/src/appliance. */
 const DEMO_SITE_DIR = path.join(__dirname, '..', '..', '..', 'demo', 'site');
-/** Where control sockets go when --ctl is not given. */
+/** Folder of the control sockets when --ctl is not given. */
 const CONTROL_SOCKET_DIR = '/run/minicache';
 
 export type StopReason = 'halt' | 'reboot' | 'signal';

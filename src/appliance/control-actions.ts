@@ -1,7 +1,7 @@
 // The actions of the control channel. The first six are the original's
-// XenStore control triggers; add-obj and rm-obj change the mounted volume
-// with shfs-admin and remount it; get-stats reads the statistics device
-// back; status reports what the appliance serves.
+// XenStore control triggers. add-obj and rm-obj change the mounted volume
+// with shfs-admin and remount it, get-stats reads the statistics device
+// back, and status reports what the appliance serves.
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -12,7 +12,7 @@ import type { BlockDeviceInfo, MemoryReport, NetworkInterfaceInfo, ShellContext,
 import type { Appliance } from './appliance';
 import { VERSION } from './version';
 
-/** Delay between answering `suspend` and stopping the process, so the answer reaches the client. */
+/** Delay between the reply to `suspend` and stopping the process, so the reply reaches the client. */
 const SUSPEND_DELAY_MS = 200;
 /** TCP states that count as open connections. */
 const CLOSED_STATES = new Set(['CLOSED', 'LISTEN', 'TIME-WAIT', 'TIME_WAIT']);
@@ -43,8 +43,8 @@ export class ApplianceShellContext implements ShellContext {
   }
 
   async umount(_force: boolean): Promise<void> {
-    // Reads in flight fail with EIO either way: the HTTP server answers
-    // them with 500 or cuts the connection, so there is nothing to wait for.
+    // Reads in flight fail with EIO either way: the HTTP server responds
+    // with 500 or cuts the connection, so there is nothing to wait for.
     await this.appliance.volumes.umount();
   }
 
@@ -152,7 +152,7 @@ export class ApplianceShellContext implements ShellContext {
     try {
       const stat = await handle.stat();
       if (stat.isBlockDevice() && stat.size > 0 && stat.size < bytes.length) {
-        throw new Error(`statistics device ${device} holds ${stat.size} bytes, the export needs ${bytes.length}`);
+        throw new Error(`statistics device ${device} is too small: ${stat.size} bytes, the export needs ${bytes.length}`);
       }
       await handle.write(bytes, 0, bytes.length, 0);
       if (stat.isFile()) await handle.truncate(bytes.length);

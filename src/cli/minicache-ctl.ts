@@ -1,5 +1,5 @@
 // Entry point of `minicache-ctl`: sends one action to a running appliance
-// over its control socket and prints the answer.
+// over its control socket and prints the response.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
