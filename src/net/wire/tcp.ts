@@ -1,8 +1,8 @@
 // TCP header codec (RFC 9293 section 3.1) with the options of RFC 9293
-// (MSS), RFC 7323 (window scale, timestamps) and RFC 2018 (SACK).
-// A view gives checked access to the fields of a header in place; parse
-// turns a header into a plain record, emit writes a record into a buffer.
-// Pure: no I/O and no state.
+// (MSS), RFC 7323 (window scale, timestamps) and RFC 2018 (SACK). A view
+// gives checked access to the fields of a header in place. Parse turns a
+// header into a plain record, and emit writes a record into a buffer. The
+// module is pure: no I/O and no state.
 import { finishChecksum, onesComplementSum, pseudoHeaderSum } from '../checksum';
 import type { Ipv4Address } from '../ipv4-address';
 
