@@ -4,7 +4,7 @@ import { createLogger, type Logger } from '../log';
 import { SystemClock, type Clock } from './clock';
 import { IcmpLayer } from './icmp';
 import { NetworkInterface, type Ipv4Config } from './interface';
-import type { Ipv4Address } from './ipv4-address';
+import { readIpv4, type Ipv4Address } from './ipv4-address';
 import { Ipv4Layer } from './ipv4';
 import type { FrameDevice } from './phy/device';
 import { TcpLayer, type TcpLayerOptions } from './tcp/layer';
@@ -60,6 +60,14 @@ export class NetworkStack {
         const address = this.iface.address;
         return address === undefined ? [] : [address];
       },
+    });
+    // RFC 5927: errors about our segments reach the connection, which checks
+    // the quoted sequence number before acting on them.
+    this.icmp.onError(IpProtocol.TCP, (error) => {
+      const headerLength = (error.quoted[0] & 0x0f) * 4;
+      if (headerLength < 20 || error.quoted.length < headerLength + 8) return;
+      const nextHopMtu = error.type === IcmpType.DESTINATION_UNREACHABLE && error.code === IcmpUnreachableCode.FRAGMENTATION_NEEDED ? error.rest & 0xffff : 0;
+      this.tcp.icmpError(readIpv4(error.quoted, 12), readIpv4(error.quoted, 16), error.quoted.subarray(headerLength), error.type, error.code, nextHopMtu);
     });
     this.ipv4.register(IpProtocol.TCP, (datagram) => {
       if (datagram.broadcast) {

@@ -251,3 +251,22 @@ describe('stack: IPv4 and ICMP', () => {
     stack.close();
   });
 });
+
+describe('stack: ICMP errors for TCP', () => {
+  it('aborts a connect on port unreachable', async () => {
+    const { stack, probe } = setup({ staticArp: [{ ip: PEER_IP, mac: PEER_MAC }] });
+    stack.configure({ address: STACK_IP, prefixLength: 24 });
+    await probe.waitFor(1);
+    const { connect } = await import('../../../src/net/socket');
+    const socket = connect(stack, { host: '192.168.122.1', port: 8080 });
+    const failure = new Promise<NodeJS.ErrnoException>((resolve) => socket.once('error', resolve));
+    const frames = await probe.waitFor(2);
+    const syn = ipv4Of(frames[1]);
+    assert.equal(syn.header.protocol, IpProtocol.TCP);
+    const quoted = Buffer.concat([frames[1].subarray(14, 14 + syn.header.headerLength), syn.payload.subarray(0, 8)]);
+    probe.send(ethernetFrame(STACK_MAC, PEER_MAC, EtherType.IPV4, icmpDatagram(PEER_IP, STACK_IP, { type: IcmpType.DESTINATION_UNREACHABLE, code: 3, rest: 0, data: quoted })));
+    const error = await failure;
+    assert.equal(error.code, 'ECONNREFUSED');
+    stack.close();
+  });
+});
