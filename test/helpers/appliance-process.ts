@@ -3,10 +3,11 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { FIXTURES_DIR } from './fixtures-dir';
 import type { TestNamespace } from './netns';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
-export const FIXTURES = path.resolve(PROJECT_ROOT, '..', 'shared', 'fixtures');
+export const FIXTURES = FIXTURES_DIR;
 const MINICACHE = path.join(PROJECT_ROOT, 'bin', 'minicache');
 
 /** Time the appliance may take to print its ready line. */

@@ -7,13 +7,13 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { HttpService } from '../../../src/http';
 import { mountVolume, type ShfsVolume } from '../../../src/shfs/volume';
+import { FIXTURES_DIR } from '../../helpers/fixtures-dir';
 import { fetchOnce } from '../../helpers/http-client';
 import { captureLogs, SERVER_NAME } from './fixtures';
 
 // This file runs from dist/test/unit/http, four levels below the project root;
 // the fixtures folder sits next to the project unless MINICACHE_FIXTURES names it.
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
-const FIXTURES_DIR = process.env.MINICACHE_FIXTURES ?? path.resolve(PROJECT_ROOT, '..', 'shared', 'fixtures');
+
 
 function extractImage(dir: string, name: string): string {
   const target = path.join(dir, `${name}.img`);

@@ -6,9 +6,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
-// dist/test/unit/shfs -> project root -> ../shared/fixtures
+import { FIXTURES_DIR } from '../../helpers/fixtures-dir';
+
+// dist/test/unit/shfs -> project root
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
-export const FIXTURES_DIR = process.env.MINICACHE_FIXTURES ?? path.resolve(PROJECT_ROOT, '..', 'shared', 'fixtures');
+export { FIXTURES_DIR };
 export const CONTENT_DIR = path.join(FIXTURES_DIR, 'content');
 export const DEMOFS_DIR = path.join(FIXTURES_DIR, 'demofs');
 
