@@ -39,7 +39,7 @@ namespace {
 
 constexpr size_t kMaxFramesPerBatch = 64;
 constexpr size_t kMinScratchBytes = 256 * 1024;
-constexpr size_t kMaxWritevParts = 16;
+constexpr size_t kMaxWritevParts = 64;
 
 // Runs one interface ioctl on a throwaway AF_INET socket.
 int InterfaceIoctl(unsigned long request, struct ifreq* ifr) {
@@ -327,7 +327,11 @@ class Tap : public Napi::ObjectWrap<Tap> {
       } else if (frame.IsArray()) {
         Napi::Array list = frame.As<Napi::Array>();
         uint32_t n = list.Length();
-        if (n > kMaxWritevParts) n = kMaxWritevParts;
+        if (n > kMaxWritevParts) {
+          Napi::RangeError::New(env, "write: a frame has more than " + std::to_string(kMaxWritevParts) + " parts")
+              .ThrowAsJavaScriptException();
+          return env.Undefined();
+        }
         for (uint32_t j = 0; j < n; j++) {
           Napi::Value part = list.Get(j);
           if (!part.IsTypedArray()) continue;

@@ -150,7 +150,7 @@ export class Appliance {
       this.bridge = options.demo && options.address === undefined ? ensureBridge(options.bridge, DEMO_BRIDGE_CIDR) : requireBridge(options.bridge);
       if (this.bridge.created) this.logger.info(`created bridge ${this.bridge.name} with address ${DEMO_BRIDGE_CIDR}`);
     }
-    this.tap = TapDevice.open({ name: options.tapName, mtu: options.mtu, bridge: options.bridge });
+    this.tap = TapDevice.open({ name: options.tapName, mtu: options.mtu, bridge: options.bridge, offload: options.offload });
     this.device = options.pcapPath === undefined ? this.tap : new PcapWriter(this.tap, options.pcapPath);
     const staticArp = options.staticArp.map((entry) => ({ ip: entry.ip, mac: entry.mac }));
     this.stackInstance = new NetworkStack({ device: this.device, mac: this.mac, staticArp, logger: this.logger.child('net') });

@@ -45,6 +45,8 @@ export interface ApplianceOptions {
   bridge?: string;
   mac?: MacAddress;
   mtu: number;
+  /** Checksum and segmentation offload to the kernel through the TAP's virtio-net header. */
+  offload: boolean;
   httpPort: number;
   shellPort: number;
   cacheSizeBytes: number;
@@ -86,6 +88,8 @@ Linux options:
   --no-bridge     leave the TAP unattached
   --mac ADDR      MAC address (default: random, locally administered)
   --mtu BYTES     MTU of the TAP (default ${DEFAULT_MTU})
+  --no-offload    compute every checksum and segment in the appliance instead
+                  of letting the kernel do it (slower; for comparisons)
   --http-port N   HTTP port (default ${DEFAULT_HTTP_PORT})
   --shell-port N  telnet port of the shell (default ${DEFAULT_SHELL_PORT})
   --cache-size SIZE  chunk cache size, e.g. 64M or 1G (default 64M)
@@ -122,6 +126,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
         'no-bridge': { type: 'boolean' },
         mac: { type: 'string' },
         mtu: { type: 'string' },
+        'no-offload': { type: 'boolean' },
         'http-port': { type: 'string' },
         'shell-port': { type: 'string' },
         'cache-size': { type: 'string' },
@@ -157,6 +162,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     bridge: values['no-bridge'] === true ? undefined : (values.bridge ?? DEFAULT_BRIDGE),
     mac: values.mac === undefined ? undefined : parseMacOption(values.mac),
     mtu: values.mtu === undefined ? DEFAULT_MTU : parseInteger(values.mtu, '--mtu', `invalid MTU: expected ${MIN_MTU} to ${MAX_MTU} bytes`, MIN_MTU, MAX_MTU),
+    offload: values['no-offload'] !== true,
     httpPort: values['http-port'] === undefined ? DEFAULT_HTTP_PORT : parsePort(values['http-port'], '--http-port'),
     shellPort: values['shell-port'] === undefined ? DEFAULT_SHELL_PORT : parsePort(values['shell-port'], '--shell-port'),
     cacheSizeBytes: values['cache-size'] === undefined ? DEFAULT_CACHE_SIZE_BYTES : parseSize(values['cache-size']),

@@ -4,6 +4,7 @@
 // here, a bounded number per address.
 import type { Clock } from './clock';
 import type { Ipv4Address } from './ipv4-address';
+import type { FrameOffload } from './phy/device';
 import type { MacAddress } from './wire/ethernet';
 
 /** How long a learnt entry stays valid without being confirmed again. */
@@ -28,9 +29,12 @@ export interface ArpEntry {
 
 /**
  * A frame waiting for its next hop's MAC: its parts, the first of which
- * starts with room for the Ethernet header.
+ * starts with room for the Ethernet header, and its offload request.
  */
-export type PendingFrame = Uint8Array[];
+export interface PendingFrame {
+  parts: Uint8Array[];
+  offload: FrameOffload | undefined;
+}
 
 interface PendingResolution {
   frames: PendingFrame[];

@@ -8,8 +8,9 @@ import { ArpCache, ARP_REQUEST_INTERVAL_MS } from './arp-cache';
 import type { Clock } from './clock';
 import { DropCounters } from './drop-counters';
 import { formatIpv4, prefixToMask, type Ipv4Address } from './ipv4-address';
-import type { FrameDevice, OutgoingFrame } from './phy/device';
+import type { FrameDevice, FrameOffload, OutgoingFrame } from './phy/device';
 import { ARP_PACKET_BYTES, ArpOperation, emitArp, parseArp, type ArpPacket } from './wire/arp';
+import { emitVirtioNetHeader, VIRTIO_NET_HEADER_BYTES, VirtioNetFlags, VirtioNetGso } from './wire/virtio-net';
 import {
   emitEthernet,
   ETHERNET_HEADER_BYTES,
@@ -23,7 +24,9 @@ import {
 } from './wire/ethernet';
 
 /** Parts per frame the TAP writes with one writev; frames with more parts are joined first. */
-const MAX_FRAME_PARTS = 16;
+const MAX_FRAME_PARTS = 64;
+/** The virtio-net header of frames that request no offload; never written to. */
+const PLAIN_VIRTIO_NET_HEADER = new Uint8Array(VIRTIO_NET_HEADER_BYTES);
 /** Frames handed to the device per call. */
 const MAX_FRAMES_PER_SEND = 256;
 /** Minimum interval between two warnings about another host using our address. */
@@ -127,11 +130,12 @@ export class NetworkInterface {
   /**
    * Sends an IPv4 datagram. `parts[0]` starts with ETHERNET_HEADER_BYTES of
    * room for the Ethernet header, followed by the IPv4 header; the other
-   * parts are payload. Returns false when there is no route.
+   * parts are payload. `offload` is only given when the device has a
+   * virtio-net header. Returns false when there is no route.
    */
-  sendIpv4(destination: Ipv4Address, parts: Uint8Array[]): boolean {
+  sendIpv4(destination: Ipv4Address, parts: Uint8Array[], offload?: FrameOffload): boolean {
     if (destination === 0xffffffff || this.isBroadcast(destination)) {
-      this.queueFrame(parts, MAC_BROADCAST);
+      this.queueFrame(parts, MAC_BROADCAST, offload);
       return true;
     }
     const hop = this.nextHop(destination);
@@ -141,10 +145,10 @@ export class NetworkInterface {
     }
     const mac = this.arp.lookup(hop);
     if (mac !== undefined) {
-      this.queueFrame(parts, mac);
+      this.queueFrame(parts, mac, offload);
       return true;
     }
-    if (this.arp.enqueue(hop, parts)) this.resolve(hop);
+    if (this.arp.enqueue(hop, { parts, offload })) this.resolve(hop);
     return true;
   }
 
@@ -238,7 +242,7 @@ export class NetworkInterface {
     // only from a packet whose target is us. Sender address 0 is an RFC 5227
     // probe and teaches nothing.
     if (packet.senderIp !== 0) {
-      for (const waiting of this.arp.learn(packet.senderIp, packet.senderMac, forUs)) this.queueFrame(waiting, packet.senderMac);
+      for (const waiting of this.arp.learn(packet.senderIp, packet.senderMac, forUs)) this.queueFrame(waiting.parts, packet.senderMac, waiting.offload);
     }
     if (forUs && packet.operation === ArpOperation.REQUEST) {
       const reply: ArpPacket = {
@@ -276,17 +280,24 @@ export class NetworkInterface {
     const frame = new Uint8Array(Math.max(ETHERNET_MIN_FRAME_BYTES, ETHERNET_HEADER_BYTES + ARP_PACKET_BYTES));
     emitArp(packet, frame, ETHERNET_HEADER_BYTES);
     emitEthernet({ destination, source: this.mac, etherType: EtherType.ARP }, frame, 0);
-    this.queue.push(frame);
+    this.queue.push(this.device.virtioNetHeader === true ? [PLAIN_VIRTIO_NET_HEADER, frame] : frame);
     this.counters.bytesOut += frame.length;
     this.scheduleFlush();
   }
 
-  private queueFrame(parts: Uint8Array[], destination: MacAddress): void {
+  private queueFrame(parts: Uint8Array[], destination: MacAddress, offload: FrameOffload | undefined): void {
     emitEthernet({ destination, source: this.mac, etherType: EtherType.IPV4 }, parts[0], 0);
     let length = 0;
     for (const part of parts) length += part.length;
     this.counters.bytesOut += length;
-    this.queue.push(parts.length === 1 ? parts[0] : parts.length <= MAX_FRAME_PARTS ? parts : Buffer.concat(parts));
+    if (this.device.virtioNetHeader === true) {
+      // The header leads the frame; a frame with too many parts is joined
+      // behind it, so the header stays a part of its own.
+      const header = offload === undefined ? PLAIN_VIRTIO_NET_HEADER : virtioNetHeaderFor(offload);
+      this.queue.push(parts.length < MAX_FRAME_PARTS ? [header, ...parts] : [header, Buffer.concat(parts)]);
+    } else {
+      this.queue.push(parts.length === 1 ? parts[0] : parts.length <= MAX_FRAME_PARTS ? parts : Buffer.concat(parts));
+    }
     this.scheduleFlush();
   }
 
@@ -297,4 +308,20 @@ export class NetworkInterface {
       if (this.flushScheduled) this.flush();
     });
   }
+}
+
+function virtioNetHeaderFor(offload: FrameOffload): Uint8Array {
+  const header = new Uint8Array(VIRTIO_NET_HEADER_BYTES);
+  emitVirtioNetHeader(
+    {
+      flags: VirtioNetFlags.NEEDS_CSUM,
+      gsoType: offload.segmentSize > 0 ? VirtioNetGso.TCPV4 : VirtioNetGso.NONE,
+      headerLength: offload.headerLength,
+      gsoSize: offload.segmentSize,
+      checksumStart: offload.l4Start,
+      checksumOffset: offload.checksumOffset,
+    },
+    header,
+  );
+  return header;
 }

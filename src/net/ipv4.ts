@@ -34,6 +34,20 @@ export interface SendOptions {
   tos?: number;
   /** Sets DF; such datagrams larger than the MTU are not sent. */
   dontFragment?: boolean;
+  /**
+   * Leaves the L4 checksum (and, with segmentSize, the segmentation) to the
+   * device; only for devices with a virtio-net header. The checksum field
+   * must hold the pseudo-header sum.
+   */
+  offload?: TransportOffload;
+}
+
+export interface TransportOffload {
+  /** Offset of the checksum field in the L4 header (TCP 16). */
+  checksumOffset: number;
+  l4HeaderLength: number;
+  /** Payload bytes per segment for TCP segmentation offload; 0 for none. */
+  segmentSize: number;
 }
 
 export interface Ipv4Counters {
@@ -173,12 +187,26 @@ export class Ipv4Layer {
     }
     const identification = this.nextIdentification();
     const ttl = options.ttl ?? DEFAULT_TTL;
+    const offload = options.offload;
+    if (offload !== undefined && this.iface.device.virtioNetHeader !== true) {
+      throw new Error(`offload requested on ${this.iface.name}, which has no virtio-net header`);
+    }
 
-    if (totalLength <= this.iface.mtu) {
+    // A GSO frame may exceed the MTU: the device cuts it into segments that fit.
+    if (totalLength <= this.iface.mtu || (offload !== undefined && offload.segmentSize > 0)) {
       const head = Buffer.allocUnsafe(ETHERNET_HEADER_BYTES + IPV4_MIN_HEADER_BYTES);
       emitIpv4({ totalLength, identification, ttl, protocol, source, destination, tos: options.tos, dontFragment: options.dontFragment }, head, ETHERNET_HEADER_BYTES);
       this.counters.datagramsOut++;
-      return this.iface.sendIpv4(destination, [head, ...payload]);
+      const parts: Uint8Array[] = [head];
+      for (const part of payload) parts.push(part);
+      if (offload === undefined) return this.iface.sendIpv4(destination, parts);
+      const l4Start = ETHERNET_HEADER_BYTES + IPV4_MIN_HEADER_BYTES;
+      return this.iface.sendIpv4(destination, parts, {
+        l4Start,
+        checksumOffset: offload.checksumOffset,
+        headerLength: l4Start + offload.l4HeaderLength,
+        segmentSize: offload.segmentSize,
+      });
     }
     if (options.dontFragment === true) {
       this.iface.drops.drop('datagram larger than the MTU with DF set', `${totalLength} bytes`);

@@ -7,7 +7,7 @@ import { NetworkInterface, type Ipv4Config } from './interface';
 import { readIpv4, type Ipv4Address } from './ipv4-address';
 import { Ipv4Layer } from './ipv4';
 import type { FrameDevice } from './phy/device';
-import { TcpLayer, type TcpLayerOptions } from './tcp/layer';
+import { SEGMENTATION_OFFLOAD_MAX_BYTES, TcpLayer, type TcpLayerOptions } from './tcp/layer';
 import { UdpLayer } from './udp';
 import { IcmpType, IcmpUnreachableCode } from './wire/icmp';
 import { IpProtocol } from './wire/ipv4';
@@ -27,6 +27,9 @@ export interface StackOptions {
   /** TCP settings other than the ones the stack provides (clock, output, routes, addresses). */
   tcp?: Omit<TcpLayerOptions, 'clock' | 'output' | 'mss' | 'localAddresses' | 'logger'>;
 }
+
+/** Offset of the checksum field in the TCP header. */
+const TCP_CHECKSUM_OFFSET = 16;
 
 /** IPv4 and TCP headers without options: what the MSS leaves out of the MTU (RFC 9293 3.7.1). */
 const IPV4_TCP_HEADER_BYTES = 40;
@@ -48,12 +51,25 @@ export class NetworkStack {
     this.ipv4 = new Ipv4Layer(this.iface, this.clock, logger);
     this.icmp = new IcmpLayer(this.ipv4, this.clock, logger);
     this.udp = new UdpLayer(this.ipv4, this.icmp, logger);
+    // A device with a virtio-net header computes TCP checksums and cuts
+    // large segments itself, which saves most of the per-byte and
+    // per-segment work.
+    const offload = options.device.virtioNetHeader === true;
     this.tcp = new TcpLayer({
+      checksumOffload: offload,
+      segmentationOffloadBytes: offload ? SEGMENTATION_OFFLOAD_MAX_BYTES : 0,
       ...options.tcp,
       clock: this.clock,
       logger: logger.child('tcp'),
       output: (segment) => {
-        this.ipv4.send(IpProtocol.TCP, segment.destination, [segment.header, ...segment.payload], { source: segment.source });
+        const parts: Uint8Array[] = [segment.header];
+        for (const piece of segment.payload) parts.push(piece);
+        this.ipv4.send(IpProtocol.TCP, segment.destination, parts, {
+          source: segment.source,
+          offload: segment.checksumPartial
+            ? { checksumOffset: TCP_CHECKSUM_OFFSET, l4HeaderLength: segment.header.length, segmentSize: segment.segmentSize }
+            : undefined,
+        });
       },
       mss: () => this.iface.mtu - IPV4_TCP_HEADER_BYTES,
       localAddresses: () => {

@@ -4,6 +4,11 @@
 import type { ChunkCacheStats } from './types';
 
 export type ChunkLoader = (chunk: number) => Promise<Buffer>;
+/** Reads chunks [first, first + count) into one buffer, in chunk order. */
+export type ChunkRunLoader = (first: number, count: number) => Promise<Buffer>;
+
+/** Longest run of chunks read with one request by prefetch. */
+export const PREFETCH_RUN_MAX_BYTES = 1024 * 1024;
 
 export class ChunkCache {
   /** Cached chunks; Map iteration order is the LRU order, oldest first. */
@@ -18,7 +23,71 @@ export class ChunkCache {
     /** Chunks held at most; 0 disables caching but still shares reads in flight. */
     readonly capacityChunks: number,
     private readonly load: ChunkLoader,
+    private readonly loadRun?: ChunkRunLoader,
+    private readonly chunkSize = 0,
   ) {}
+
+  /** The chunk's buffer when it is cached now (counted as a hit), without reading it. */
+  peek(chunk: number): Buffer | undefined {
+    const cached = this.chunks.get(chunk);
+    if (cached === undefined) return undefined;
+    this.hits += 1;
+    this.chunks.delete(chunk);
+    this.chunks.set(chunk, cached);
+    return cached;
+  }
+
+  /**
+   * Starts reading the given chunks that are neither cached nor being
+   * read, with one request per run of consecutive chunk numbers. Later
+   * get() calls join these reads. A failed run caches nothing; its error
+   * reaches whoever gets one of its chunks.
+   */
+  prefetch(chunks: readonly number[]): void {
+    if (this.loadRun === undefined) return;
+    const maxRun = this.chunkSize > 0 ? Math.max(1, Math.floor(PREFETCH_RUN_MAX_BYTES / this.chunkSize)) : 1;
+    let runFirst = -1;
+    let runCount = 0;
+    for (const chunk of chunks) {
+      const wanted = !this.chunks.has(chunk) && !this.inFlight.has(chunk);
+      if (wanted && runCount > 0 && chunk === runFirst + runCount && runCount < maxRun) {
+        runCount += 1;
+        continue;
+      }
+      if (runCount > 0) this.startRun(runFirst, runCount);
+      runFirst = wanted ? chunk : -1;
+      runCount = wanted ? 1 : 0;
+    }
+    if (runCount > 0) this.startRun(runFirst, runCount);
+  }
+
+  private startRun(first: number, count: number): void {
+    const loadRun = this.loadRun;
+    if (loadRun === undefined) return;
+    this.reads += 1;
+    const run = loadRun(first, count);
+    for (let i = 0; i < count; i++) {
+      const chunk = first + i;
+      const loading = run.then(
+        (buffer) => {
+          const view = buffer.subarray(i * this.chunkSize, (i + 1) * this.chunkSize);
+          if (this.inFlight.get(chunk) === loading) {
+            this.inFlight.delete(chunk);
+            this.insert(chunk, view);
+          }
+          return view;
+        },
+        (error: unknown) => {
+          if (this.inFlight.get(chunk) === loading) this.inFlight.delete(chunk);
+          if (i === 0) this.readErrors += 1;
+          throw error;
+        },
+      );
+      // Nobody may ask for this chunk; its failure is reported to those who do.
+      loading.catch(() => undefined);
+      this.inFlight.set(chunk, loading);
+    }
+  }
 
   /**
    * Returns the chunk's buffer. Callers must not modify it: it is shared

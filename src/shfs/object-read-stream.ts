@@ -1,10 +1,17 @@
 // A Readable over an object's bytes that pushes views of cached chunks (no
-// copy) one chunk at a time, reading a few chunks ahead, and waits while
-// the consumer applies backpressure.
+// copy), reading ahead and waiting while the consumer applies backpressure.
+// Chunks read ahead are requested in runs, so a cold object is read with
+// large device transfers; consecutive chunks that lie next to each other in
+// one buffer (chunks of one run) are pushed as one view, so a warm object
+// reaches the consumer in large pieces.
 import { Readable } from 'node:stream';
 
-/** Chunk reads requested ahead of the one being pushed. */
+/** Chunk reads awaited ahead of the one being pushed. */
 export const READ_AHEAD_CHUNKS = 2;
+/** Bytes requested ahead of the consumer, in runs of chunks. */
+export const READ_AHEAD_BYTES = 1024 * 1024;
+/** Largest view pushed at once when consecutive chunks share a buffer. */
+export const MAX_PUSH_BYTES = 256 * 1024;
 
 export interface ChunkPiece {
   chunk: number;
@@ -13,16 +20,30 @@ export interface ChunkPiece {
   to: number;
 }
 
+export interface ChunkSource {
+  /** Resolves with the chunk's buffer, reading it when it is not cached. */
+  fetch(chunk: number): Promise<Buffer>;
+  /** Starts reading the chunks that are neither cached nor being read, in runs. */
+  prefetch?(chunks: readonly number[]): void;
+  /** The chunk's buffer when it is cached now. */
+  peek?(chunk: number): Buffer | undefined;
+  chunkSize: number;
+}
+
 export class ObjectReadStream extends Readable {
   private next = 0;
   private readonly ahead: Array<Promise<Buffer>> = [];
   private pumping = false;
+  /** Pieces before this index have been handed to source.prefetch. */
+  private prefetchedUpTo = 0;
+  private readonly prefetchPieces: number;
 
   constructor(
     private readonly pieces: readonly ChunkPiece[],
-    private readonly fetchChunk: (chunk: number) => Promise<Buffer>,
+    private readonly source: ChunkSource,
   ) {
     super();
+    this.prefetchPieces = Math.max(READ_AHEAD_CHUNKS + 1, Math.ceil(READ_AHEAD_BYTES / source.chunkSize));
   }
 
   override _read(): void {
@@ -43,7 +64,7 @@ export class ObjectReadStream extends Readable {
         if (this.destroyed) return;
 
         const piece = this.pieces[this.next++];
-        if (!this.push(chunk.subarray(piece.from, piece.to))) {
+        if (!this.push(this.coalesce(chunk.subarray(piece.from, piece.to)))) {
           this.pumping = false;
           return;
         }
@@ -53,9 +74,42 @@ export class ObjectReadStream extends Readable {
     }
   }
 
+  /**
+   * Extends `view` over the following pieces while their chunks are cached
+   * and continue it in the same buffer, up to MAX_PUSH_BYTES.
+   */
+  private coalesce(view: Buffer): Buffer {
+    const peek = this.source.peek;
+    if (peek === undefined) return view;
+    const start = view.byteOffset;
+    let end = view.byteOffset + view.length;
+    while (this.next < this.pieces.length && end - start < MAX_PUSH_BYTES) {
+      const piece = this.pieces[this.next];
+      const chunk = peek.call(this.source, piece.chunk);
+      if (chunk === undefined || chunk.buffer !== view.buffer || chunk.byteOffset + piece.from !== end) break;
+      end = chunk.byteOffset + piece.to;
+      this.next++;
+      // The read-ahead promise of the piece taken over is settled (the chunk is cached).
+      this.ahead.shift();
+    }
+    if (end === view.byteOffset + view.length) return view;
+    return Buffer.from(view.buffer, start, end - start);
+  }
+
   private fillReadAhead(): void {
+    const prefetch = this.source.prefetch;
+    if (prefetch !== undefined && this.prefetchedUpTo - this.next < this.prefetchPieces / 2) {
+      const from = Math.max(this.prefetchedUpTo, this.next);
+      const to = Math.min(this.pieces.length, this.next + this.prefetchPieces);
+      if (to > from) {
+        const chunks: number[] = [];
+        for (let i = from; i < to; i++) chunks.push(this.pieces[i].chunk);
+        prefetch.call(this.source, chunks);
+        this.prefetchedUpTo = to;
+      }
+    }
     while (this.ahead.length <= READ_AHEAD_CHUNKS && this.next + this.ahead.length < this.pieces.length) {
-      const fetch = this.fetchChunk(this.pieces[this.next + this.ahead.length].chunk);
+      const fetch = this.source.fetch(this.pieces[this.next + this.ahead.length].chunk);
       // A chunk read ahead may fail before it is awaited; pump() reports the error when it gets there.
       fetch.catch(() => undefined);
       this.ahead.push(fetch);

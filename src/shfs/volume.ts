@@ -102,7 +102,12 @@ export class ShfsVolume implements MountedVolume {
     this.defaultObject = defaultObject;
 
     const capacity = Math.max(0, Math.floor(cacheSizeBytes / this.chunkSize));
-    this.cache = new ChunkCache(capacity, (chunk) => this.loadChunk(chunk));
+    this.cache = new ChunkCache(
+      capacity,
+      (chunk) => this.loadChunks(chunk, 1),
+      (first, count) => this.loadChunks(first, count),
+      this.chunkSize,
+    );
   }
 
   entries(): readonly ShfsEntry[] {
@@ -141,7 +146,13 @@ export class ShfsVolume implements MountedVolume {
 
   createReadStream(entry: ShfsEntry, start = 0, end = entry.size): Readable {
     this.checkRange(entry, start, end);
-    return new ObjectReadStream(this.chunkPieces(entry, start, end), (chunk) => this.cache.get(chunk));
+    const cache = this.cache;
+    return new ObjectReadStream(this.chunkPieces(entry, start, end), {
+      fetch: (chunk) => cache.get(chunk),
+      prefetch: (chunks) => cache.prefetch(chunks),
+      peek: (chunk) => cache.peek(chunk),
+      chunkSize: this.chunkSize,
+    });
   }
 
   async prefetchAll(): Promise<void> {
@@ -197,9 +208,9 @@ export class ShfsVolume implements MountedVolume {
     return this.unmounting === undefined;
   }
 
-  private async loadChunk(chunk: number): Promise<Buffer> {
+  private async loadChunks(first: number, count: number): Promise<Buffer> {
     if (this.unmounting) throw new ShfsError('ENODEV', `volume '${this.name}' is unmounted`);
-    const load = this.layout.io.readChunks(chunk, 1);
+    const load = this.layout.io.readChunks(first, count);
     this.loads.add(load);
     try {
       const buffer = await load;

@@ -2,6 +2,7 @@
 // pcap file (the classic libpcap format, link type Ethernet) that tcpdump
 // and Wireshark open.
 import * as fs from 'node:fs';
+import { VIRTIO_NET_HEADER_BYTES } from '../wire/virtio-net';
 import { flattenFrame, type FrameDevice, type FrameReceiver, type OutgoingFrame } from './device';
 
 const PCAP_MAGIC = 0xa1b2c3d4;
@@ -40,6 +41,10 @@ export class PcapWriter implements FrameDevice {
     return this.inner.mtu;
   }
 
+  get virtioNetHeader(): boolean {
+    return this.inner.virtioNetHeader === true;
+  }
+
   start(receiver: FrameReceiver): void {
     this.inner.start((frames) => {
       this.record(frames);
@@ -48,7 +53,11 @@ export class PcapWriter implements FrameDevice {
   }
 
   send(frames: readonly OutgoingFrame[]): number {
-    this.record(frames.map(flattenFrame));
+    // The capture holds Ethernet frames: a virtio-net header is left out.
+    // A frame handed over for segmentation offload is recorded as one large
+    // frame, as tcpdump shows such frames on Linux.
+    const skip = this.virtioNetHeader ? VIRTIO_NET_HEADER_BYTES : 0;
+    this.record(frames.map((frame) => flattenFrame(frame).subarray(skip)));
     return this.inner.send(frames);
   }
 

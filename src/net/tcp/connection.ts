@@ -613,6 +613,13 @@ export class TcpConnection extends TcpSender {
     if (acked > 0) {
       this.onNewAck(segment, ack, acked);
       if (this.state === TcpState.CLOSED) return false;
+    } else if (acked === 0 && this.sackEnabled && segment.sackBlocks.length > 0) {
+      // RFC 6675 section 2: with SACK, an ACK that SACKs bytes not SACKed
+      // before is a duplicate ACK even when it carries data or changes the
+      // window. Receivers that grow their window as the application reads
+      // (Linux) change it on nearly every ACK, so the test of RFC 5681
+      // alone would miss the losses.
+      if (this.scoreboard.update(segment.sackBlocks, this.sndUna, this.sndMax) > 0) this.sackOnDuplicateAck(segment);
     } else if (
       acked === 0 &&
       dataLength === 0 &&
@@ -726,6 +733,7 @@ export class TcpConnection extends TcpSender {
 
   private onDuplicateAck(segment: TcpHeader): void {
     if (this.sackEnabled) {
+      this.scoreboard.update(segment.sackBlocks, this.sndUna, this.sndMax);
       this.sackOnDuplicateAck(segment);
       return;
     }
@@ -921,8 +929,8 @@ export class TcpConnection extends TcpSender {
     return RecoveryAction.NONE;
   }
 
+  /** Counts a duplicate ACK whose SACK blocks the scoreboard has already taken. */
   private sackOnDuplicateAck(segment: TcpHeader): void {
-    this.scoreboard.update(segment.sackBlocks, this.sndUna, this.sndMax);
     const congestion = this.congestion;
     if (congestion.inFastRecovery) {
       this.sackRecoverySend();

@@ -80,6 +80,11 @@ export interface TcpConnectionConfig {
   timestamps: boolean;
   sack: boolean;
   limitedTransmit: boolean;
+  /**
+   * Largest payload of one segment handed to IPv4; above the MSS only with
+   * segmentation offload, where the device cuts it into MSS-sized segments.
+   */
+  maxSegmentPayload: number;
 }
 
 /** Services of the TcpLayer that a connection calls. */

@@ -11,6 +11,7 @@ import {
   createTcpHeader,
   emitTcpHeader,
   fillTcpChecksum,
+  fillTcpPartialChecksum,
   formatTcpFlags,
   parseTcpHeader,
   TcpFlags,
@@ -47,11 +48,15 @@ const TIME_WAIT_ISN_GAP = 65536;
 export interface TcpTransmit {
   source: Ipv4Address;
   destination: Ipv4Address;
-  /** Complete TCP header including options, checksum filled in. */
+  /** Complete TCP header including options, checksum filled in (partially with checksum offload). */
   header: Uint8Array;
   /** Zero or more views into data the application wrote (not copied). */
   payload: readonly Uint8Array[];
   payloadLength: number;
+  /** The checksum field holds the pseudo-header sum; the device completes it. */
+  checksumPartial: boolean;
+  /** Payload bytes per segment when the device must segment (payloadLength above it); 0 otherwise. */
+  segmentSize: number;
 }
 
 export interface TcpLayerOptions {
@@ -79,7 +84,18 @@ export interface TcpLayerOptions {
   limitedTransmit?: boolean;
   /** Reply to SYNs with SYN cookies when a half-open queue is full; default true. */
   synCookies?: boolean;
+  /** Leave checksums to the device (TcpTransmit.checksumPartial); default false. */
+  checksumOffload?: boolean;
+  /**
+   * Hand segments of up to this many payload bytes to the device, which
+   * cuts them into MSS-sized ones (TCP segmentation offload); needs
+   * checksumOffload. Default 0: every segment fits the MSS.
+   */
+  segmentationOffloadBytes?: number;
 }
+
+/** Largest TCP payload in one IPv4 datagram: 65535 minus the IPv4 header and a TCP header with 40 bytes of options. */
+export const SEGMENTATION_OFFLOAD_MAX_BYTES = 65535 - 20 - 60;
 
 export interface ListenOptions {
   port: number;
@@ -128,6 +144,7 @@ export class TcpLayer implements ConnectionHost {
   private readonly scratch: TcpHeader = createTcpHeader();
   private readonly replyHeader: TcpHeader = createTcpHeader();
   private outputFailures = 0;
+  private readonly checksumOffload: boolean;
 
   constructor(options: TcpLayerOptions) {
     this.clock = options.clock;
@@ -143,7 +160,12 @@ export class TcpLayer implements ConnectionHost {
       timestamps: options.timestamps ?? true,
       sack: options.sack ?? true,
       limitedTransmit: options.limitedTransmit ?? true,
+      maxSegmentPayload: Math.min(options.segmentationOffloadBytes ?? 0, SEGMENTATION_OFFLOAD_MAX_BYTES),
     };
+    this.checksumOffload = options.checksumOffload ?? false;
+    if (this.config.maxSegmentPayload > 0 && !this.checksumOffload) {
+      throw new TcpError('EINVAL', 'segmentation offload needs checksum offload');
+    }
     this.isn = new IsnGenerator(this.random(ISN_KEY_BYTES), this.clock);
     this.cookies = options.synCookies ?? true ? new SynCookies(this.random(ISN_KEY_BYTES), this.clock) : undefined;
     this.nextEphemeralOffset = this.random(2).readUInt16BE(0) % (EPHEMERAL_PORT_LAST - EPHEMERAL_PORT_FIRST + 1);
@@ -371,7 +393,7 @@ export class TcpLayer implements ConnectionHost {
   }
 
   transmit(from: TcpControlBlock, header: TcpHeader, payload: readonly Uint8Array[], payloadLength: number): void {
-    this.emit(from.localAddress, from.remoteAddress, header, payload, payloadLength);
+    this.emit(from.localAddress, from.remoteAddress, header, payload, payloadLength, from.effectiveSendMss);
   }
 
   canAccept(connection: TcpConnection): boolean {
@@ -587,13 +609,19 @@ export class TcpLayer implements ConnectionHost {
     header: TcpHeader,
     payload: readonly Uint8Array[],
     payloadLength: number,
+    segmentMss = 0,
   ): void {
     const bytes = Buffer.allocUnsafe(tcpHeaderLength(header));
     emitTcpHeader(header, bytes, 0);
-    fillTcpChecksum(source, destination, bytes, payload, payloadLength);
+    if (this.checksumOffload) {
+      fillTcpPartialChecksum(source, destination, bytes, payloadLength);
+    } else {
+      fillTcpChecksum(source, destination, bytes, payload, payloadLength);
+    }
     this.stats.segmentsSent++;
+    const segmentSize = segmentMss > 0 && payloadLength > segmentMss ? segmentMss : 0;
     try {
-      this.outputSegment({ source, destination, header: bytes, payload, payloadLength });
+      this.outputSegment({ source, destination, header: bytes, payload, payloadLength, checksumPartial: this.checksumOffload, segmentSize });
     } catch (error) {
       // A failing output must not corrupt the connection that sent; the
       // segment counts as lost and the retransmission timer recovers it.

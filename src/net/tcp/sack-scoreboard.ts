@@ -5,6 +5,8 @@ import { seqDiff, seqGt, seqLt, seqMax } from './sequence';
 
 /** Discontiguous SACKed ranges above a byte that make it lost (DupThresh, RFC 6675 section 2). */
 const DUP_THRESH = 3;
+/** Separate SACKed ranges kept; blocks that would add more are ignored. */
+export const SACK_MAX_RANGES = 128;
 
 export interface SequenceRange {
   start: number;
@@ -28,17 +30,20 @@ export class SackScoreboard {
   }
 
   /**
-   * Adds the SACK blocks of an ACK. Blocks outside (SND.UNA, SND.MAX] are
-   * ignored, as are blocks with the left edge not below the right edge.
+   * Adds the SACK blocks of an ACK and returns the number of bytes they
+   * SACK that were not SACKed before. Blocks outside (SND.UNA, SND.MAX]
+   * are ignored, as are blocks with the left edge not below the right edge.
    */
-  update(blocks: readonly number[], sndUna: number, sndMax: number): void {
+  update(blocks: readonly number[], sndUna: number, sndMax: number): number {
+    let newlySacked = 0;
     for (let i = 0; i + 1 < blocks.length; i += 2) {
       let start = blocks[i];
       const end = blocks[i + 1];
       if (!seqLt(start, end) || seqGt(end, sndMax) || !seqGt(end, sndUna)) continue;
       if (seqLt(start, sndUna)) start = sndUna;
-      this.insert(start, end, sndUna);
+      newlySacked += this.insert(start, end, sndUna);
     }
+    return newlySacked;
   }
 
   /** Forgets everything at or below the new cumulative ACK. */
@@ -145,19 +150,28 @@ export class SackScoreboard {
     return undefined;
   }
 
-  private insert(start: number, end: number, base: number): void {
+  /** Merges [start, end) into the ranges and returns the number of bytes it added. */
+  private insert(start: number, end: number, base: number): number {
     const ranges = this.ranges;
     let i = 0;
     while (i < ranges.length && seqDiff(ranges[i + 1], base) < seqDiff(start, base)) i += 2;
     let mergedStart = start;
     let mergedEnd = end;
+    let coveredBefore = 0;
     let j = i;
     while (j < ranges.length && seqDiff(ranges[j], base) <= seqDiff(mergedEnd, base)) {
       if (seqDiff(ranges[j], base) < seqDiff(mergedStart, base)) mergedStart = ranges[j];
       if (seqDiff(ranges[j + 1], base) > seqDiff(mergedEnd, base)) mergedEnd = ranges[j + 1];
+      coveredBefore += seqDiff(ranges[j + 1], ranges[j]);
       j += 2;
     }
+    // A block that would add one more separate range beyond the limit is
+    // ignored: SACK information is advisory (RFC 2018 section 8), and a
+    // receiver that SACKs every other byte must not make each ACK cost
+    // time in proportion to the window.
+    if (j === i && ranges.length >= SACK_MAX_RANGES * 2) return 0;
     ranges.splice(i, j - i, mergedStart, mergedEnd);
+    return seqDiff(mergedEnd, mergedStart) - coveredBefore;
   }
 }
 

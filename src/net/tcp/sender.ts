@@ -76,7 +76,9 @@ export abstract class TcpSender extends TcpControlBlock {
         const pipe = this.scoreboard.pipe(this.sndUna, this.sndNxt, mss);
         usable = Math.min(this.sndWnd - offset, this.congestion.cwnd - pipe);
       }
-      const length = Math.max(0, Math.min(unsent, usable, mss));
+      // With segmentation offload one segment may carry several MSS worth
+      // of payload; the device cuts it into MSS-sized segments.
+      const length = Math.max(0, Math.min(unsent, usable, this.segmentLimit(mss)));
       const retransmission = seqLt(this.sndNxt, this.sndMax);
       // The FIN needs one sequence number of window after the last data byte.
       const fin = finPending && length === Math.max(0, unsent) && usable > length;
@@ -117,6 +119,12 @@ export abstract class TcpSender extends TcpControlBlock {
       this.timerMode = TimerMode.PERSIST;
       this.armRetransmit(this.persistInterval());
     }
+  }
+
+  /** Largest payload of one segment: the MSS, or a multiple of it with segmentation offload. */
+  protected segmentLimit(mss: number): number {
+    const offloadBytes = this.host.config.maxSegmentPayload;
+    return offloadBytes > mss ? Math.floor(offloadBytes / mss) * mss : mss;
   }
 
   /** Sends the data (and FIN) in [seq, seq + length) from the send buffer. */

@@ -446,6 +446,16 @@ export function fillTcpChecksum(
   write16(header, Field.CHECKSUM, tcpChecksum(source, destination, header, payload, payloadLength));
 }
 
+/**
+ * Writes the pseudo-header sum (folded, not complemented) into the checksum
+ * field, as checksum offload expects: the device adds the header and
+ * payload and stores the complement (virtio-net NEEDS_CSUM, Linux
+ * CHECKSUM_PARTIAL).
+ */
+export function fillTcpPartialChecksum(source: Ipv4Address, destination: Ipv4Address, header: Uint8Array, payloadLength: number): void {
+  write16(header, Field.CHECKSUM, pseudoHeaderSum(source, destination, TCP_PROTOCOL, header.length + payloadLength));
+}
+
 /** Checks the checksum of a whole received segment (header and payload). */
 export function verifyTcpChecksum(source: Ipv4Address, destination: Ipv4Address, segment: Uint8Array): boolean {
   let sum = pseudoHeaderSum(source, destination, TCP_PROTOCOL, segment.length);
