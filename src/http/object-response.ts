@@ -24,6 +24,8 @@ export interface ObjectResponseContext {
   logger: Logger;
   /** Aborted when the client connection closes. */
   connectionClosed: AbortSignal;
+  /** Resolves true when this response's turn on the connection has come, false when the connection closed first. */
+  waitForTurn(): Promise<boolean>;
   /** Starts the progress counters of this object for a body of `size` bytes. */
   startDownload(size: number): DownloadTracker;
   countBodyBytes(count: number): void;
@@ -33,8 +35,9 @@ export interface ObjectResponseContext {
 export async function sendObject(context: ObjectResponseContext): Promise<void> {
   const { req, res, entry, serverName } = context;
   const method = req.method ?? 'GET';
-  const validators: Validators = { etag: `"${entry.digestHex}"`, lastModified: entry.createdAt };
-  const validatorHeaders: OutgoingHttpHeaders = { ETag: validators.etag, 'Last-Modified': entry.createdAt.toUTCString() };
+  const lastModified = lastModifiedOf(entry);
+  const validators: Validators = { etag: `"${entry.digestHex}"`, lastModified };
+  const validatorHeaders: OutgoingHttpHeaders = { ETag: validators.etag, 'Last-Modified': lastModified.toUTCString() };
 
   const precondition = evaluatePreconditions(req.headers, method, validators);
   if (precondition === 'precondition-failed') {
@@ -85,6 +88,17 @@ export async function sendObject(context: ObjectResponseContext): Promise<void> 
   await streamBody(context, status, headers, range);
 }
 
+/**
+ * Returns the entry's creation time, or now when that lies in the future or
+ * is no valid time: an origin server must not send a Last-Modified later
+ * than the Date of its response (RFC 9110 section 8.8.2.1).
+ */
+function lastModifiedOf(entry: ShfsEntry): Date {
+  const now = new Date();
+  const created = entry.createdAt.getTime();
+  return Number.isNaN(created) || created > now.getTime() ? now : entry.createdAt;
+}
+
 function applicableRange(req: IncomingMessage, validators: Validators): string | undefined {
   const range = req.headers.range;
   if (range === undefined) return undefined;
@@ -94,9 +108,26 @@ function applicableRange(req: IncomingMessage, validators: Validators): string |
   return range;
 }
 
+/**
+ * Bodies up to this size are read whole and sent with one write: for small
+ * objects the stream machinery (async iterator, pipeline, abort signals)
+ * costs more than the bytes.
+ */
+export const SMALL_BODY_MAX_BYTES = 64 * 1024;
+
 async function streamBody(context: ObjectResponseContext, status: number, headers: OutgoingHttpHeaders, range: ByteRange): Promise<void> {
+  if (range.end - range.start <= SMALL_BODY_MAX_BYTES) {
+    await sendSmallBody(context, status, headers, range);
+    return;
+  }
   const { res, volume, entry, logger } = context;
   const stream = volume.createReadStream(entry, range.start, range.end);
+  // A response queued behind pipelined ones reads nothing before its turn, so
+  // that a flood of pipelined requests cannot make the server buffer objects.
+  if (!(await context.waitForTurn())) {
+    stream.destroy();
+    return;
+  }
   const chunks: AsyncIterator<Buffer> = stream[Symbol.asyncIterator]();
 
   let first: IteratorResult<Buffer>;
@@ -150,6 +181,28 @@ async function streamBody(context: ObjectResponseContext, status: number, header
     stream.destroy();
     res.destroy();
   });
+}
+
+async function sendSmallBody(context: ObjectResponseContext, status: number, headers: OutgoingHttpHeaders, range: ByteRange): Promise<void> {
+  const { res, volume, entry, logger } = context;
+  let body: Buffer;
+  try {
+    body = await volume.read(entry, range.start, range.end);
+  } catch (error) {
+    logger.error(`read error on ${entry.name} (?${entry.digestHex}) at byte ${range.start}: ${errorMessage(error)}; responding 500`);
+    if (!res.destroyed) sendErrorResponse(res, 500, context.serverName);
+    return;
+  }
+  if (res.destroyed || context.connectionClosed.aborted) return;
+
+  const tracker = context.startDownload(entry.size);
+  context.countBodyBytes(body.length);
+  tracker.addBytes(body.length);
+  res.writeHead(status, headers);
+  res.once('close', () => {
+    if (!res.writableFinished) tracker.finish(false);
+  });
+  res.end(body, () => tracker.finish(true));
 }
 
 function headerValueOr(name: string, value: string, fallback: string): string {

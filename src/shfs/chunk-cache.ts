@@ -1,6 +1,7 @@
 // The chunk cache of a mounted volume: least recently used chunks are
 // evicted first, and concurrent readers of a chunk that is not cached share
 // one device read.
+import { LruMap } from './lru-map';
 import type { ChunkCacheStats } from './types';
 
 export type ChunkLoader = (chunk: number) => Promise<Buffer>;
@@ -11,8 +12,8 @@ export type ChunkRunLoader = (first: number, count: number) => Promise<Buffer>;
 export const PREFETCH_RUN_MAX_BYTES = 1024 * 1024;
 
 export class ChunkCache {
-  /** Cached chunks; Map iteration order is the LRU order, oldest first. */
-  private readonly chunks = new Map<number, Buffer>();
+  /** Cached chunks in LRU order. */
+  private readonly chunks = new LruMap<number, Buffer>();
   private readonly inFlight = new Map<number, Promise<Buffer>>();
   private hits = 0;
   private misses = 0;
@@ -32,8 +33,6 @@ export class ChunkCache {
     const cached = this.chunks.get(chunk);
     if (cached === undefined) return undefined;
     this.hits += 1;
-    this.chunks.delete(chunk);
-    this.chunks.set(chunk, cached);
     return cached;
   }
 
@@ -97,8 +96,6 @@ export class ChunkCache {
     const cached = this.chunks.get(chunk);
     if (cached) {
       this.hits += 1;
-      this.chunks.delete(chunk);
-      this.chunks.set(chunk, cached);
       return Promise.resolve(cached);
     }
 
@@ -137,7 +134,7 @@ export class ChunkCache {
 
   /** Cached chunk numbers, least recently used first. */
   keys(): number[] {
-    return [...this.chunks.keys()];
+    return this.chunks.keys();
   }
 
   /**
@@ -162,9 +159,6 @@ export class ChunkCache {
   private insert(chunk: number, buffer: Buffer): void {
     if (this.capacityChunks === 0) return;
     this.chunks.set(chunk, buffer);
-    while (this.chunks.size > this.capacityChunks) {
-      const oldest = this.chunks.keys().next().value as number;
-      this.chunks.delete(oldest);
-    }
+    while (this.chunks.size > this.capacityChunks) this.chunks.evictOldest();
   }
 }

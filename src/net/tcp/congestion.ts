@@ -68,8 +68,12 @@ export class NewRenoCongestion {
     // so that the comparison above stays within 2^31 on long connections.
     if (seqGt(ack, this.recover)) this.recover = (ack - 1) >>> 0;
     if (this.cwnd < this.ssthresh) {
-      // RFC 5681 3.1, slow start: grow by at most one SMSS per ACK.
-      this.cwnd += Math.min(acked, this.smss);
+      // Slow start with byte counting (RFC 3465): grow by the bytes this ACK
+      // covers, up to ssthresh, as Linux does. RFC 5681's one SMSS per ACK
+      // would stall behind stretch ACKs: a receiver on the same host with
+      // GRO acknowledges tens of segments at once, and the window would then
+      // grow by one segment per tens of segments instead of doubling per RTT.
+      this.cwnd = Math.min(this.cwnd + acked, Math.max(this.ssthresh, this.cwnd + this.smss));
     } else {
       // RFC 5681 3.1, congestion avoidance: one SMSS per window of acknowledged bytes.
       this.bytesAckedInAvoidance += acked;

@@ -38,7 +38,7 @@ import { SYN_COOKIE_PERIOD_MS, SynCookies } from './syn-cookie';
 /** Receive buffer per connection when the caller gives none. */
 export const RECEIVE_BUFFER_DEFAULT_BYTES = 256 * 1024;
 /** Send buffer per connection (a soft limit on unacknowledged data) when the caller gives none. */
-export const SEND_BUFFER_DEFAULT_BYTES = 512 * 1024;
+export const SEND_BUFFER_DEFAULT_BYTES = 4 * 1024 * 1024;
 /** Dynamic port range for active opens (RFC 6335 section 6). */
 export const EPHEMERAL_PORT_FIRST = 49152;
 export const EPHEMERAL_PORT_LAST = 65535;
@@ -181,8 +181,9 @@ export class TcpLayer implements ConnectionHost {
       synCookiesSent: 0,
       synCookiesAccepted: 0,
       challengeAcksSent: 0,
+      timeWaitOverflows: 0,
       dropped: createDropCounters(),
-      connectionsByState: {},
+      connectionsByState: Object.fromEntries(TCP_STATE_NAMES.map((name) => [name, 0])),
     };
   }
 
@@ -212,6 +213,12 @@ export class TcpLayer implements ConnectionHost {
     if (isInvalidSource(source)) {
       // RFC 1122 4.2.3.10: segments from broadcast or multicast sources are ignored.
       this.dropRaw('invalid-source', source, destination, 'source is not a unicast address');
+      return;
+    }
+    if (header.sourcePort === 0 || header.destinationPort === 0) {
+      // Port 0 is reserved and names no connection; a reset would only
+      // answer a scan (smoltcp rejects such segments as malformed too).
+      this.dropRaw('malformed', source, destination, 'port 0');
       return;
     }
     const payload = segment.subarray(header.headerLength);
@@ -303,6 +310,7 @@ export class TcpLayer implements ConnectionHost {
     const backlog = Math.max(1, options.backlog ?? LISTEN_BACKLOG_DEFAULT);
     const listener = new TcpListener(this, address, port, backlog, options.handler);
     existing.push(listener);
+    this.stats.connectionsByState[TCP_STATE_NAMES[TcpState.LISTEN]]++;
     this.listeners.set(port, existing);
     return listener;
   }
@@ -312,7 +320,9 @@ export class TcpLayer implements ConnectionHost {
     const list = this.listeners.get(listener.port);
     if (list === undefined) return;
     const index = list.indexOf(listener);
-    if (index >= 0) list.splice(index, 1);
+    if (index < 0) return;
+    list.splice(index, 1);
+    this.stats.connectionsByState[TCP_STATE_NAMES[TcpState.LISTEN]]--;
     if (list.length === 0) this.listeners.delete(listener.port);
   }
 
@@ -449,6 +459,12 @@ export class TcpLayer implements ConnectionHost {
     // Third, check for a SYN.
     if ((flags & TcpFlags.SYN) === 0) {
       this.dropRaw('listener', source, destination, 'segment without SYN to a listener');
+      return;
+    }
+    if ((flags & TcpFlags.FIN) !== 0) {
+      // SYN and FIN together open and close at once; no real client sends
+      // that, scanners do. Linux discards it in LISTEN as well.
+      this.dropRaw('listener', source, destination, 'SYN with FIN to a listener');
       return;
     }
     if (!listener.acceptQueueHasRoom) {

@@ -454,15 +454,25 @@ describe('HTTP service', () => {
       assert.equal(next.statusCode, 200);
     });
 
-    it('cuts the connection on a later read error', async () => {
+    it('answers a read error in a small object 500', async () => {
+      // Small bodies are read whole before the header goes out.
       setup.volume.readFault = { name: 'logo.png', offset: 5000 };
+      const response = await fetchOnce(setup.service, get('/logo.png'));
+      assert.equal(response.statusCode, 500);
+    });
+
+    it('cuts the connection on a later read error', async () => {
+      setup.volume.readFault = { name: 'big.bin', offset: 100_000 };
       const client = new HttpTestClient(setup.service);
-      client.send(get('/logo.png'));
+      client.send(get('/big.bin'));
       await client.waitForClose();
       const text = client.bytes.toString('latin1');
       const headerEnd = text.indexOf('\r\n\r\n') + 4;
       assert.match(text, /^HTTP\/1\.1 200 OK/);
-      assert.equal(client.bytes.length - headerEnd, 4096);
+      // The chunks before the failing one went out, then the connection was cut.
+      const bodyLength = client.bytes.length - headerEnd;
+      assert.ok(bodyLength > 0 && bodyLength < 100_000, `body of ${bodyLength} bytes`);
+      assert.equal(bodyLength % 4096, 0);
     });
 
     it('stops reading when the client leaves', async () => {

@@ -73,7 +73,8 @@ describe('tcp sockets', function () {
   });
 
   it('moves a large body both ways with backpressure', async () => {
-    const size = 3 * 1024 * 1024;
+    // Larger than the send buffer (SEND_BUFFER_DEFAULT_BYTES) plus the receive buffer, so writes must wait.
+    const size = 12 * 1024 * 1024;
     const body = Buffer.alloc(size);
     for (let i = 0; i < size; i++) body[i] = (i * 7) & 0xff;
     const { link } = await setup((socket) => socket.pipe(socket));
