@@ -86,10 +86,14 @@ export class ControlChannel {
         this.reply(socket, { ok: false, error: request });
         return;
       }
-      this.logger.info(`control: ${request.action}${request.args.length > 0 ? ' ' + request.args.join(' ') : ''}`);
+      const description = `${request.action}${request.args.length > 0 ? ' ' + request.args.join(' ') : ''}`;
+      this.logger.info(`request: ${description}`);
       handler(request).then(
         (output) => this.reply(socket, { ok: true, output }),
-        (error: Error) => this.reply(socket, { ok: false, error: error.message }),
+        (error: Error) => {
+          this.logger.warn(`request failed: ${description}: ${error.message}`);
+          this.reply(socket, { ok: false, error: error.message });
+        },
       );
     };
     socket.on('data', onData);

@@ -11,6 +11,8 @@ const CONTROL_SOCKET_DIR = '/run/minicache';
 
 const USAGE = `Usage: minicache-ctl [--ctl PATH | --tap NAME] ACTION [ARG]...
 Triggers an action on a running MiniCache appliance through its control socket.
+Everything after ACTION belongs to the action (add-obj takes shfs-admin's -m,
+-n and -D options, e.g. add-obj style.css -m text/css).
 
 Options:
   --ctl PATH   control socket of the appliance (its --ctl option)
@@ -25,12 +27,30 @@ ${Object.values(CONTROL_ACTIONS)
   .join('\n')}
 `;
 
+/** Options of minicache-ctl itself that take a value. */
+const OPTIONS_WITH_VALUE = new Set(['--ctl', '--tap']);
+
+/**
+ * Splits the command line at the action: options before it belong to
+ * minicache-ctl, everything after it (shfs-admin options included) to the
+ * action.
+ */
+function splitAtAction(argv: readonly string[]): { own: string[]; action: string[] } {
+  let i = 0;
+  while (i < argv.length && argv[i].startsWith('-')) {
+    if (argv[i] === '--') return { own: argv.slice(0, i), action: argv.slice(i + 1) };
+    i += OPTIONS_WITH_VALUE.has(argv[i]) ? 2 : 1;
+  }
+  return { own: argv.slice(0, i), action: argv.slice(i) };
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
+  const split = splitAtAction(argv);
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
+      args: split.own,
+      allowPositionals: false,
       strict: true,
       options: { ctl: { type: 'string' }, tap: { type: 'string' }, help: { type: 'boolean' }, version: { type: 'boolean' } },
     });
@@ -45,8 +65,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`minicache-ctl ${VERSION}\n`);
     return 0;
   }
-  const [action, ...args] = parsed.positionals;
+  const [action, ...rawArgs] = split.action;
   if (action === undefined) return usageError('missing ACTION');
+  // The appliance runs in another working directory: files are passed as absolute paths.
+  const args = action === 'add-obj' && rawArgs.length > 0 ? [path.resolve(rawArgs[0]), ...rawArgs.slice(1)] : action === 'mount' ? rawArgs.map((arg) => path.resolve(arg)) : rawArgs;
   if (!(action in CONTROL_ACTIONS)) return usageError(`unknown action '${action}'`);
   if (parsed.values.ctl !== undefined && parsed.values.tap !== undefined) return usageError('--ctl and --tap exclude each other');
 
