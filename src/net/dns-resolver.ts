@@ -11,7 +11,7 @@ import { randomInt } from 'node:crypto';
 import { createLogger, type Logger } from '../log';
 import { formatIpv4, parseIpv4, type Ipv4Address } from './ipv4-address';
 import type { NetworkStack } from './stack';
-import type { UdpMessage } from './udp';
+import type { UdpError, UdpMessage } from './udp';
 import {
   DNS_PORT,
   DnsClass,
@@ -56,7 +56,8 @@ export type DnsErrorCode =
   | 'EBADRESP'
   | 'EBADNAME'
   | 'ENOSERVER'
-  | 'ENETUNREACH';
+  | 'ENETUNREACH'
+  | 'ECONNREFUSED';
 
 /** A failed resolution; `code` follows the names of Node's `dns` module where one exists. */
 export class DnsError extends Error {
@@ -229,7 +230,10 @@ class Lookup {
 
     let port: number;
     try {
-      port = this.stack.udp.bindEphemeral((message) => this.receive(message, query));
+      port = this.stack.udp.bindEphemeral(
+        (message) => this.receive(message, query),
+        (error) => this.unreachable(error, query),
+      );
     } catch (error) {
       this.finish({ error: new DnsError('ENETUNREACH', this.name, `cannot resolve ${this.name}: ${(error as Error).message}`) });
       return;
@@ -345,6 +349,13 @@ class Lookup {
       default:
         this.failQuery(query, new DnsError('EBADRESP', this.name, `cannot resolve ${this.name}: DNS server ${server} answered ${dnsRcodeName(answer.rcode)}`));
     }
+  }
+
+  /** An ICMP error about our query: the server cannot be reached, so the next one is tried now. */
+  private unreachable(error: UdpError, query: Query): void {
+    if (query.failed || error.destination !== query.server || error.destinationPort !== DNS_PORT) return;
+    const reason = error.type === 3 && error.code === 3 ? 'no DNS server listens there (ICMP port unreachable)' : `ICMP type ${error.type} code ${error.code}`;
+    this.failQuery(query, new DnsError('ECONNREFUSED', this.name, `cannot resolve ${this.name}: DNS server ${formatIpv4(query.server)} is unreachable: ${reason}`));
   }
 
   /** RFC 1035 section 7.2: a server error means trying the next server now rather than after the timeout. */

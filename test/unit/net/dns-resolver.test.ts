@@ -7,7 +7,7 @@ import { DnsClass, DnsRcode, DnsType, emitDns, parseDns, type DnsMessage, type D
 import { EtherType, parseEthernet } from '../../../src/net/wire/ethernet';
 import { IpProtocol, parseIpv4 } from '../../../src/net/wire/ipv4';
 import { parseUdp } from '../../../src/net/wire/udp';
-import { ethernetFrame, ProbeHost, udpDatagram } from '../../helpers/frames';
+import { ethernetFrame, icmpDatagram, ProbeHost, udpDatagram } from '../../helpers/frames';
 
 const STACK_MAC = 0x02000000aa01;
 const SERVER_MAC = 0x02000000bb02;
@@ -453,6 +453,39 @@ describe('dns resolver', () => {
     // Both ports are free again: binding them succeeds.
     stack.udp.bind(first.sourcePort, () => undefined);
     stack.udp.bind(second.sourcePort, () => undefined);
+    stack.close();
+  });
+
+  it('moves on when the server port is unreachable', async () => {
+    const { stack, probe, resolver } = setup({ attempts: 1 });
+    const pending = resolver.resolve('origin.test');
+    pending.catch(() => undefined);
+    const [query] = await waitForQueries(probe, 1);
+    assert.equal(query.destination, FIRST_SERVER);
+    // The first server answers with ICMP port unreachable, quoting the query.
+    const frame = probe.received.find((f) => parseEthernet(f)?.etherType === EtherType.IPV4)!;
+    const quoted = frame.subarray(14, 14 + 28);
+    probe.send(ethernetFrame(STACK_MAC, SERVER_MAC, EtherType.IPV4, icmpDatagram(FIRST_SERVER, STACK_IP, { type: 3, code: 3, rest: 0, data: quoted })));
+    // The second server is asked at once, without waiting for the timeout.
+    const queries = await waitForQueries(probe, 2);
+    assert.equal(queries[1].destination, SECOND_SERVER);
+    probe.send(answer(queries[1], { answers: [aRecord('origin.test', ORIGIN_IP)] }));
+    assert.equal(await pending, ORIGIN_IP);
+    stack.close();
+  });
+
+  it('reports an unreachable only server', async () => {
+    const { stack, probe, resolver } = setup({ servers: [FIRST_SERVER], attempts: 1 });
+    const pending = resolver.resolve('origin.test');
+    pending.catch(() => undefined);
+    await waitForQueries(probe, 1);
+    const frame = probe.received.find((f) => parseEthernet(f)?.etherType === EtherType.IPV4)!;
+    probe.send(ethernetFrame(STACK_MAC, SERVER_MAC, EtherType.IPV4, icmpDatagram(FIRST_SERVER, STACK_IP, { type: 3, code: 3, rest: 0, data: frame.subarray(14, 14 + 28) })));
+    await assert.rejects(pending, (error: DnsError) => {
+      assert.equal(error.code, 'ECONNREFUSED');
+      assert.match(error.message, /cannot resolve origin\.test: DNS server 192\.168\.122\.1 is unreachable: no DNS server listens there/);
+      return true;
+    });
     stack.close();
   });
 });
