@@ -133,9 +133,11 @@ export class ApplianceShellContext implements ShellContext {
     void this.appliance.stop('reboot');
   }
 
-  async suspend(): Promise<void> {
-    this.appliance.logger.info(`suspending: the process stops until it receives SIGCONT (kill -CONT ${process.pid})`);
+  async suspend(): Promise<string> {
+    const hint = `the process stops until it receives SIGCONT (kill -CONT ${process.pid})`;
+    this.appliance.logger.info(`suspending: ${hint}`);
     setTimeout(() => process.kill(process.pid, 'SIGSTOP'), SUSPEND_DELAY_MS);
+    return `Suspending: ${hint}`;
   }
 
   async exportStatistics(): Promise<StatisticsExportResult> {

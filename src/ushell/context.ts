@@ -100,8 +100,12 @@ export interface ShellContext {
   halt(): void;
   /** Restarts the appliance in place. */
   reboot(): void;
-  /** Suspends the appliance until it is resumed; rejects when that is not supported. */
-  suspend(): Promise<void>;
+  /**
+   * Suspends the appliance until it is resumed; resolves with a line for
+   * the user that says how to resume it, and rejects when suspending is not
+   * supported.
+   */
+  suspend(): Promise<string>;
   /** Writes the access statistics to the statistics device; rejects when none is configured (-x). */
   exportStatistics(): Promise<StatisticsExportResult>;
 }

@@ -30,7 +30,7 @@ export const suspendCommand: ShellCommand = {
   usage: 'suspend',
   async run(_args, session) {
     try {
-      await session.context.suspend();
+      session.print(await session.context.suspend());
     } catch (error) {
       session.print(`Could not suspend: ${error instanceof Error ? error.message : String(error)}`);
       return EXIT_FAILURE;

@@ -484,7 +484,7 @@ describe('µShell commands', () => {
     });
 
     it('suspend asks the appliance', async () => {
-      assert.equal(await run('suspend'), '');
+      assert.equal(await run('suspend'), lines('Suspending; resume with the fake signal'));
       assert.deepEqual(context.actions, ['suspend']);
     });
 

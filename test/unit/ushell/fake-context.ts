@@ -148,8 +148,9 @@ export class FakeContext implements ShellContext {
     this.actions.push('reboot');
   }
 
-  async suspend(): Promise<void> {
+  async suspend(): Promise<string> {
     this.act('suspend');
+    return 'Suspending; resume with the fake signal';
   }
 
   async exportStatistics(): Promise<StatisticsExportResult> {
