@@ -1,5 +1,6 @@
 // Block devices and image files over the native addon: O_DIRECT where the
 // file system allows it, transfers on libuv's thread pool, aligned buffers.
+import * as fs from 'node:fs';
 import { native, type NativeBlockInfo } from '../native';
 import { createLogger } from '../log';
 import { BlockDeviceError, toBlockDeviceError } from './block-device-error';
@@ -32,6 +33,24 @@ export interface BlockStorage {
   write(position: number, data: Uint8Array): Promise<void>;
   sync(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Rejects anything but regular files and block devices before they are
+ * opened. The addon checks the type as well, but only after open(2), which
+ * blocks the whole process on a FIFO until a writer appears. A path that
+ * cannot be examined is left to open(2), which reports why.
+ */
+function checkDeviceType(filePath: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(filePath);
+  } catch {
+    return;
+  }
+  if (!stat.isFile() && !stat.isBlockDevice()) {
+    throw new BlockDeviceError('EINVAL', `${filePath} is neither a regular file nor a block device`, filePath);
+  }
 }
 
 function roundDown(value: number, multiple: number): number {
@@ -81,6 +100,7 @@ export class BlockDevice implements BlockStorage {
   static open(filePath: string, options: BlockDeviceOptions = {}): BlockDevice {
     const writable = options.writable ?? false;
     const wantDirect = options.direct ?? true;
+    checkDeviceType(filePath);
     let info: NativeBlockInfo;
     try {
       info = native.blkOpen(filePath, { writable, direct: wantDirect });

@@ -140,7 +140,8 @@ export async function main(argv: string[], ioOverrides: Partial<ToolIO> = {}): P
     bar.finish();
 
     const bytes = result.entries.reduce((sum, entry) => sum + entry.size, 0);
-    io.stdout.write(`${image}: ${result.entries.length} entries, ${formatBytes(bytes)}`);
+    const count = result.entries.length;
+    io.stdout.write(`${image}: ${count} ${count === 1 ? 'entry' : 'entries'}, ${formatBytes(bytes)}`);
     io.stdout.write(result.defaultName ? `, default object ${result.defaultName}\n` : ', no default object (no index.html)\n');
     return EXIT_SUCCESS;
   } catch (error) {

@@ -1,6 +1,7 @@
 // Conditional requests (RFC 9110 section 13): preconditions evaluated in the
 // order of section 13.2.2, and the If-Range test of section 13.1.5.
 import type { IncomingHttpHeaders } from 'node:http';
+import { parseHttpDate } from './http-date';
 
 /** Validators of the selected representation. */
 export interface Validators {
@@ -62,13 +63,6 @@ export function ifRangeMatches(value: string, validators: Validators): boolean {
   }
   const date = parseHttpDate(trimmed);
   return date !== undefined && wholeSeconds(date) === wholeSeconds(validators.lastModified);
-}
-
-/** Parses an HTTP-date (section 5.6.7); returns undefined for anything else. */
-export function parseHttpDate(value: string | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  const time = Date.parse(value);
-  return Number.isNaN(time) ? undefined : new Date(time);
 }
 
 function listMatches(header: string, currentTag: string, compare: (a: EntityTag, b: EntityTag) => boolean): boolean {

@@ -18,6 +18,7 @@ const EXPLANATIONS: Record<number, string> = {
   502: 'The origin server sent an invalid response.',
   503: 'The service is unavailable at the moment. Please try again later.',
   504: 'The origin server did not respond in time.',
+  505: 'This cache supports HTTP/1.0 and HTTP/1.1 only.',
 };
 
 /** Reason phrase of a status code, as Node spells it. */

@@ -39,6 +39,16 @@ export const TCP_KEEPALIVE_IDLE_MS = 30_000;
 /** Origin time limits of the original: 3 s to connect, 10 s to respond, 30 s between body pieces. */
 export const ORIGIN_TIMEOUTS: OriginTimeouts = { connectMs: 3_000, responseMs: 10_000, idleMs: 30_000 };
 
+/**
+ * Pipelined requests a connection may have waiting for their responses; the
+ * connection is closed when a client sends more. Node parses every request
+ * it has bytes for, and each waiting request holds a few KiB, so without a
+ * limit a client that sends requests but reads no responses makes the
+ * server's memory grow without bound. Closing is allowed at any time, and
+ * clients retry the requests left unanswered (RFC 9112 section 9.3.2).
+ */
+export const PIPELINED_REQUESTS_MAX = 32;
+
 const SERVED_METHODS = 'GET, HEAD';
 /** Methods of RFC 9110 section 9 and PATCH (RFC 5789): known, so 405; every other method is 501. */
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
@@ -219,6 +229,11 @@ export class HttpService {
     record.requests++;
     record.partialRequest = false;
     record.clearHeadersTimer();
+    if (record.activeResponses >= PIPELINED_REQUESTS_MAX) {
+      if (!socket.destroyed) this.logger.debug(`connection ${record.id} from ${peerOf(socket)}: more than ${PIPELINED_REQUESTS_MAX} pipelined requests wait; closing it`);
+      socket.destroy();
+      return;
+    }
     record.activeResponses++;
     record.state = 'responding';
     res.setHeader('Server', this.serverName);
@@ -250,15 +265,26 @@ export class HttpService {
       });
       return;
     }
+    // llhttp accepts the versions 0.9 and 2.0 in a request line; this server speaks HTTP/1.x only.
+    if (req.httpVersionMajor !== 1) {
+      sendErrorResponse(res, 505, this.serverName, { close: true });
+      return;
+    }
     if (method !== 'GET' && method !== 'HEAD') {
       // The connection closes so that a request body need not be read and discarded.
       if (KNOWN_METHODS.has(method)) sendErrorResponse(res, 405, this.serverName, { close: true, headers: { Allow: SERVED_METHODS } });
       else sendErrorResponse(res, 501, this.serverName, { close: true });
       return;
     }
-    // RFC 9112 section 3.2: a server responds 400 to an HTTP/1.1 request without Host.
+    // RFC 9112 section 3.2: a server responds 400 to an HTTP/1.1 request without Host, and to any
+    // request with several Host lines or an invalid Host value. Node keeps only the first Host line.
     if (req.httpVersion === '1.1' && req.headers.host === undefined) {
       sendErrorResponse(res, 400, this.serverName, { detail: 'An HTTP/1.1 request needs a Host header field.' });
+      return;
+    }
+    const hostProblem = hostFieldProblem(req.rawHeaders);
+    if (hostProblem !== undefined) {
+      sendErrorResponse(res, 400, this.serverName, { detail: hostProblem });
       return;
     }
     if (Buffer.byteLength(target, 'latin1') > URL_MAX_BYTES) {
@@ -294,6 +320,7 @@ export class HttpService {
     record.object = { name: entry.name, digestHex: entry.digestHex };
     const counters = {
       connectionClosed: record.closing.signal,
+      waitForTurn: () => record.waitForTurn(res),
       startDownload: (size: number) => this.objectStatistics.startDownload(entry.digestHex, size),
       countBodyBytes: (count: number) => {
         this.bodyBytesSent += count;
@@ -324,6 +351,20 @@ export class HttpService {
     const statusClass = `${Math.floor(status / 100)}xx` as StatusClass;
     if (statusClass in this.responses) this.responses[statusClass]++;
   }
+}
+
+/** uri-host [ ":" port ] (RFC 3986 section 3.2): an IP literal in brackets or reg-name characters, then digits. */
+const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::\d*)?$/;
+
+/** Returns why the Host field lines of a request are invalid, or undefined when they are not. */
+function hostFieldProblem(rawHeaders: readonly string[]): string | undefined {
+  const values: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i].toLowerCase() === 'host') values.push(rawHeaders[i + 1]);
+  }
+  if (values.length > 1) return 'A request may carry only one Host header field.';
+  if (values.length === 1 && !HOST_VALUE.test(values[0])) return 'The Host header field is not a valid host and port.';
+  return undefined;
 }
 
 function peerOf(socket: HttpSocket): string {

@@ -60,6 +60,8 @@ export interface LinkResponseContext {
   logger: Logger;
   /** Aborted when the client connection closes. */
   connectionClosed: AbortSignal;
+  /** Resolves true when this response's turn on the connection has come, false when the connection closed first. */
+  waitForTurn(): Promise<boolean>;
   origin: OriginAccess;
   timeouts: OriginTimeouts;
   /** Starts the progress counters of this object for a body of `size` bytes. */
@@ -82,6 +84,9 @@ export async function sendLink(context: LinkResponseContext): Promise<void> {
     sendRedirect(context);
     return;
   }
+
+  // A response queued behind pipelined ones opens no origin connection before its turn.
+  if (!(await context.waitForTurn())) return;
 
   let socket: Duplex;
   try {

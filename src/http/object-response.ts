@@ -185,6 +185,8 @@ async function streamBody(context: ObjectResponseContext, status: number, header
 
 async function sendSmallBody(context: ObjectResponseContext, status: number, headers: OutgoingHttpHeaders, range: ByteRange): Promise<void> {
   const { res, volume, entry, logger } = context;
+  // As in streamBody: a queued response reads nothing before its turn.
+  if (!(await context.waitForTurn())) return;
   let body: Buffer;
   try {
     body = await volume.read(entry, range.start, range.end);

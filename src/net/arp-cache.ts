@@ -129,6 +129,18 @@ export class ArpCache {
     return this.pending.has(ip);
   }
 
+  /** Addresses being resolved now. */
+  get pendingAddresses(): number {
+    return this.pending.size;
+  }
+
+  /** Datagrams waiting for a resolution, over all addresses. */
+  get pendingFrames(): number {
+    let frames = 0;
+    for (const resolution of this.pending.values()) frames += resolution.frames.length;
+    return frames;
+  }
+
   /** All entries, for `arp`-style listings. */
   list(): Array<{ ip: Ipv4Address } & ArpEntry> {
     const now = this.clock.now();

@@ -5,7 +5,7 @@ import type { Logger } from '../log';
 import type { Clock } from './clock';
 import { formatIpv4 } from './ipv4-address';
 import type { Ipv4Layer, ReceivedDatagram } from './ipv4';
-import { emitIcmp, IcmpType, parseIcmp } from './wire/icmp';
+import { emitIcmp, IcmpType, IcmpUnreachableCode, parseIcmp } from './wire/icmp';
 import { IpProtocol } from './wire/ipv4';
 
 /** Error messages allowed per second on average (token bucket rate). */
@@ -14,6 +14,9 @@ export const ICMP_ERRORS_PER_SECOND = 1000;
 export const ICMP_ERROR_BURST = 50;
 /** Quoted bytes of the offending datagram are limited so the error fits in 576 bytes (RFC 1812 4.3.2.3). */
 const ICMP_ERROR_MAX_QUOTE_BYTES = 576 - 20 - 8;
+/** Byte of the quoted IPv4 header that holds the flags, and the DF bit in it. */
+const QUOTED_FLAGS_OFFSET = 6;
+const QUOTED_DONT_FRAGMENT = 0x40;
 
 /** An ICMP error received about a datagram we sent. */
 export interface ReceivedIcmpError {
@@ -98,6 +101,12 @@ export class IcmpLayer {
     // (RFC 792); its checksum is not verified because routers may alter it.
     if (quoted.length < 28 || quoted[0] >>> 4 !== 4) {
       this.ipv4.iface.drops.drop('ICMP error with a short quote');
+      return;
+    }
+    // RFC 1191 section 4: routers send "fragmentation needed" only for
+    // datagrams with DF set; one that quotes a datagram without DF is forged.
+    if (type === IcmpType.DESTINATION_UNREACHABLE && code === IcmpUnreachableCode.FRAGMENTATION_NEEDED && (quoted[QUOTED_FLAGS_OFFSET] & QUOTED_DONT_FRAGMENT) === 0) {
+      this.ipv4.iface.drops.drop('fragmentation needed for a datagram without DF', formatIpv4(reporter));
       return;
     }
     const listener = this.errorListeners.get(quoted[9]);

@@ -31,6 +31,10 @@ const PLAIN_VIRTIO_NET_HEADER = new Uint8Array(VIRTIO_NET_HEADER_BYTES);
 const MAX_FRAMES_PER_SEND = 256;
 /** Minimum interval between two warnings about another host using our address. */
 const ADDRESS_CONFLICT_WARNING_INTERVAL_MS = 10_000;
+/** Minimum interval between two error lines about received frames whose processing threw. */
+const FRAME_FAILURE_LOG_INTERVAL_MS = 10_000;
+/** First octet of 127.0.0.0/8, the loopback network. */
+const LOOPBACK_NETWORK = 127;
 
 export interface Ipv4Config {
   address: Ipv4Address;
@@ -60,6 +64,7 @@ export class NetworkInterface {
   private flushScheduled = false;
   private receiving = false;
   private lastConflictWarningMs = -Infinity;
+  private lastFailureLogMs = -Infinity;
 
   constructor(
     readonly device: FrameDevice,
@@ -172,11 +177,28 @@ export class NetworkInterface {
   private receiveBatch(frames: Uint8Array[]): void {
     this.receiving = true;
     try {
-      for (const frame of frames) this.receiveFrame(frame);
+      for (const frame of frames) {
+        // One frame that trips a bug further up must cost only that frame:
+        // the rest of the batch is processed and the process lives on.
+        try {
+          this.receiveFrame(frame);
+        } catch (error) {
+          this.reportFrameFailure(frame, error);
+        }
+      }
     } finally {
       this.receiving = false;
       this.flush();
     }
+  }
+
+  private reportFrameFailure(frame: Uint8Array, error: unknown): void {
+    this.drops.drop('frame processing failed', `${frame.length} bytes`);
+    const now = this.clock.now();
+    if (now - this.lastFailureLogMs < FRAME_FAILURE_LOG_INTERVAL_MS) return;
+    this.lastFailureLogMs = now;
+    const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    this.logger.error(`processing a received ${frame.length}-byte frame failed; the frame was dropped: ${stack}`);
   }
 
   private receiveFrame(frame: Uint8Array): void {
@@ -227,8 +249,16 @@ export class NetworkInterface {
       return;
     }
     const packet = parsed.packet;
-    if (isMulticastMac(packet.senderMac) || packet.senderMac === 0) {
+    if (isMulticastMac(packet.senderMac) || packet.senderMac === 0 || packet.senderMac === this.mac) {
+      // Our own MAC as sender would teach us to send frames to ourselves.
       this.drops.drop('ARP with an invalid sender MAC', formatMac(packet.senderMac));
+      return;
+    }
+    // A mapping for a multicast, broadcast or loopback address is never
+    // used and only fills the cache; sender 0.0.0.0 is a probe (RFC 5227).
+    const senderIp = packet.senderIp;
+    if (senderIp >>> 28 >= 0xe || senderIp >>> 24 === LOOPBACK_NETWORK || (senderIp !== 0 && this.isBroadcast(senderIp))) {
+      this.drops.drop('ARP with an invalid sender address', formatIpv4(senderIp));
       return;
     }
     const ours = this.ipv4?.address;

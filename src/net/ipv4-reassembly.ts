@@ -34,19 +34,24 @@ interface Datagram {
 }
 
 export type ReassemblyResult =
-  | { status: 'incomplete' }
+  /** `duplicate` is set when the fragment repeats one already held exactly, which changes nothing. */
+  | { status: 'incomplete'; duplicate?: boolean }
   | { status: 'complete'; header: Uint8Array; payload: Uint8Array }
   | { status: 'dropped'; reason: string };
 
 export interface ReassemblyEvents {
   /** A datagram timed out; `firstHeader` is set when its first fragment had arrived (RFC 792 time exceeded). */
   onTimeout(firstFragment: Uint8Array | undefined): void;
+  /** An incomplete datagram was discarded to make room for a newer one. */
+  onEvict?(): void;
 }
 
 export class Ipv4Reassembler {
   private readonly datagrams = new Map<string, Datagram>();
   private bytesHeld = 0;
   timeouts = 0;
+  /** Incomplete datagrams discarded to make room for newer ones (count or memory limit). */
+  evictions = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -85,10 +90,12 @@ export class Ipv4Reassembler {
       this.datagrams.set(key, entry);
     }
 
-    // The last fragment fixes the length; fragments past it, or a second
-    // different end, make the datagram invalid.
+    // The last fragment fixes the length; fragments past it, held or
+    // arriving, or a second different end, make the datagram invalid.
     if (!header.moreFragments) {
       if (entry.totalLength !== undefined && entry.totalLength !== end) return this.discard(entry, 'conflicting last fragments');
+      const last = entry.fragments[entry.fragments.length - 1];
+      if (last !== undefined && last.offset + last.data.length > end) return this.discard(entry, 'fragment beyond the end of the datagram');
       entry.totalLength = end;
     }
     if (entry.totalLength !== undefined && end > entry.totalLength) return this.discard(entry, 'fragment beyond the end of the datagram');
@@ -96,11 +103,20 @@ export class Ipv4Reassembler {
     const position = this.insertionPoint(entry, offset);
     const previous = entry.fragments[position - 1];
     const next = entry.fragments[position];
-    if (previous !== undefined && previous.offset === offset && previous.data.length === data.length) return { status: 'incomplete' };
+    if (previous !== undefined && previous.offset === offset && previous.data.length === data.length) return { status: 'incomplete', duplicate: true };
     if (previous !== undefined && previous.offset + previous.data.length > offset) return this.discard(entry, 'overlapping fragments');
     if (next !== undefined && next.offset < end) return this.discard(entry, 'overlapping fragments');
     if (entry.fragments.length >= REASSEMBLY_MAX_FRAGMENTS) return this.discard(entry, 'too many fragments');
-    if (this.bytesHeld + data.length > REASSEMBLY_MAX_BYTES) return this.discard(entry, 'reassembly memory limit reached');
+
+    // Over the memory limit, the datagrams that have waited longest make
+    // room: a sender that keeps the memory full with fragments that never
+    // complete then only delays its own garbage, while a datagram whose
+    // fragments arrive together still completes.
+    while (this.bytesHeld + data.length > REASSEMBLY_MAX_BYTES) {
+      const oldest = this.datagrams.values().next().value as Datagram;
+      if (oldest === entry) return this.discard(entry, 'reassembly memory limit reached');
+      this.evict(oldest);
+    }
 
     // Copied, because the frame buffer belongs to the receive batch.
     entry.fragments.splice(position, 0, { offset, data: Uint8Array.from(data) });
@@ -150,7 +166,13 @@ export class Ipv4Reassembler {
   private evictOldest(): void {
     // Map iteration order is insertion order: the first key is the oldest.
     const oldest = this.datagrams.values().next().value as Datagram | undefined;
-    if (oldest !== undefined) this.remove(oldest);
+    if (oldest !== undefined) this.evict(oldest);
+  }
+
+  private evict(entry: Datagram): void {
+    this.remove(entry);
+    this.evictions++;
+    this.events.onEvict?.();
   }
 }
 

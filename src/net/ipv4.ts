@@ -8,10 +8,12 @@ import type { NetworkInterface } from './interface';
 import { formatIpv4, type Ipv4Address } from './ipv4-address';
 import { Ipv4Reassembler } from './ipv4-reassembly';
 import { ETHERNET_HEADER_BYTES } from './wire/ethernet';
-import { emitIpv4, IPV4_MAX_DATAGRAM_BYTES, IPV4_MIN_HEADER_BYTES, IpProtocol, parseIpv4, type Ipv4Header } from './wire/ipv4';
+import { emitIpv4, hasSourceRoute, IPV4_MAX_DATAGRAM_BYTES, IPV4_MIN_HEADER_BYTES, IpProtocol, parseIpv4, type Ipv4Header } from './wire/ipv4';
 
 /** TTL of datagrams we send (Linux's default). */
 export const DEFAULT_TTL = 64;
+/** First octet of 127.0.0.0/8, the loopback network. */
+const LOOPBACK_NETWORK = 127;
 
 /** A received datagram after validation (and reassembly). */
 export interface ReceivedDatagram {
@@ -72,6 +74,7 @@ export class Ipv4Layer {
   ) {
     this.reassembler = new Ipv4Reassembler(clock, {
       onTimeout: () => this.iface.drops.drop('fragment reassembly timed out'),
+      onEvict: () => this.iface.drops.drop('incomplete datagram evicted from reassembly'),
     });
     iface.onIpv4((bytes, linkBroadcast) => this.input(bytes, linkBroadcast));
   }
@@ -96,15 +99,24 @@ export class Ipv4Layer {
     const source = header.source;
     const destination = header.destination;
 
-    // RFC 1122 3.2.1.3: a source that is broadcast, multicast or class E
+    // RFC 1122 3.2.1.3: a source that is broadcast, multicast, class E,
+    // 0.0.0.0 or in 127.0.0.0/8 (loopback, which never appears on a wire)
     // is invalid; our own address as source means a loop or a spoof.
-    if (source >>> 28 >= 0xe || this.iface.isBroadcast(source)) {
+    if (source >>> 28 >= 0xe || this.iface.isBroadcast(source) || source === 0 || source >>> 24 === LOOPBACK_NETWORK) {
       drops.drop('invalid source address', formatIpv4(source));
       return;
     }
     const ours = this.iface.address;
     if (ours !== undefined && source === ours) {
       drops.drop('datagram from our own address');
+      return;
+    }
+
+    // RFC 7126 sections 4.3 and 4.4: source-routed datagrams are dropped,
+    // as Linux does by default (accept_source_route 0); replies would have
+    // to follow the route, and the route lets a sender pose as a host it is not.
+    if (header.headerLength > IPV4_MIN_HEADER_BYTES && hasSourceRoute(bytes, header.headerLength)) {
+      drops.drop('source-routed datagram', formatIpv4(source));
       return;
     }
 
@@ -134,7 +146,10 @@ export class Ipv4Layer {
     if (header.moreFragments || header.fragmentOffset !== 0) {
       this.counters.fragmentsIn++;
       const result = this.reassembler.add(header, bytes);
-      if (result.status === 'incomplete') return;
+      if (result.status === 'incomplete') {
+        if (result.duplicate === true) drops.drop('duplicate fragment');
+        return;
+      }
       if (result.status === 'dropped') {
         drops.drop('bad fragment', result.reason);
         return;

@@ -2,13 +2,14 @@
 // and TCP over a frame device, composed in the order packets climb.
 import { createLogger, type Logger } from '../log';
 import { SystemClock, type Clock } from './clock';
-import { IcmpLayer } from './icmp';
-import { NetworkInterface, type Ipv4Config } from './interface';
+import { IcmpLayer, type IcmpCounters } from './icmp';
+import { NetworkInterface, type InterfaceCounters, type Ipv4Config } from './interface';
 import { readIpv4, type Ipv4Address } from './ipv4-address';
-import { Ipv4Layer } from './ipv4';
+import { Ipv4Layer, type Ipv4Counters } from './ipv4';
 import type { FrameDevice } from './phy/device';
+import type { TcpCounters } from './tcp/counters';
 import { SEGMENTATION_OFFLOAD_MAX_BYTES, TcpLayer, type TcpLayerOptions } from './tcp/layer';
-import { UdpLayer } from './udp';
+import { UdpLayer, type UdpCounters } from './udp';
 import { IcmpType, IcmpUnreachableCode } from './wire/icmp';
 import { IpProtocol } from './wire/ipv4';
 import type { MacAddress } from './wire/ethernet';
@@ -106,7 +107,57 @@ export class NetworkStack {
     this.iface.configure(config);
   }
 
+  /**
+   * Stops the stack: every TCP connection and listener is dropped, so that
+   * no timer of theirs fires later into the closed device, and the device
+   * is closed.
+   */
   close(): void {
+    this.tcp.close();
     this.iface.close();
   }
+
+  /** Returns a snapshot of every counter of the stack, for the shell and for tests. */
+  counters(): StackCounters {
+    const reassembler = this.ipv4.reassembler;
+    const arp = this.iface.arp;
+    return {
+      interface: { ...this.iface.counters },
+      drops: this.iface.drops.entries(),
+      dropsTotal: this.iface.drops.total,
+      ipv4: { ...this.ipv4.counters },
+      reassembly: {
+        datagrams: reassembler.datagramsInProgress,
+        bytes: reassembler.bytesInProgress,
+        timeouts: reassembler.timeouts,
+        evictions: reassembler.evictions,
+      },
+      arp: {
+        entries: arp.list().length,
+        pendingAddresses: arp.pendingAddresses,
+        pendingFrames: arp.pendingFrames,
+        unresolvedDrops: arp.unresolvedDrops,
+      },
+      icmp: { ...this.icmp.counters },
+      udp: { ...this.udp.counters },
+      tcp: this.tcp.counters(),
+    };
+  }
+}
+
+/** Every counter of a NetworkStack at one moment. */
+export interface StackCounters {
+  interface: InterfaceCounters;
+  /** Frames dropped by the interface, IPv4, ICMP and UDP, by reason, most frequent first (TCP counts its own). */
+  drops: Array<[string, number]>;
+  dropsTotal: number;
+  ipv4: Ipv4Counters;
+  /** Datagrams and fragment bytes in reassembly now, and datagrams given up. */
+  reassembly: { datagrams: number; bytes: number; timeouts: number; evictions: number };
+  /** Cache entries, resolutions in progress with the datagrams they hold, and datagrams dropped unresolved. */
+  arp: { entries: number; pendingAddresses: number; pendingFrames: number; unresolvedDrops: number };
+  icmp: IcmpCounters;
+  udp: UdpCounters;
+  /** TCP counters, with its drops by reason and its connections by state. */
+  tcp: TcpCounters;
 }

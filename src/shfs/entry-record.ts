@@ -9,7 +9,9 @@ import {
   parseEntry,
   type RawLinkFields,
 } from './format/entry';
+import { containerChunks } from './format/geometry';
 import { readCharField } from './format/label';
+import { dateFromSeconds } from './timestamp';
 import type { LinkType, ShfsEntry, ShfsLink } from './types';
 
 /** Link type byte to name; unknown values read as redirect, as the original's listing shows them. */
@@ -49,7 +51,7 @@ export function toShfsEntry(index: number, slot: Uint8Array, hashLength: number)
     digest: raw.digest,
     digestHex: raw.digest.toString('hex'),
     name: raw.name.toString('utf8'),
-    createdAt: new Date(raw.createdAt * 1000),
+    createdAt: dateFromSeconds(raw.createdAt),
     hidden: (raw.flags & FLAG_HIDDEN) !== 0,
     isDefault: (raw.flags & FLAG_DEFAULT) !== 0,
   };
@@ -66,4 +68,21 @@ export function toShfsEntry(index: number, slot: Uint8Array, hashLength: number)
     chunk: object.chunk,
     offset: object.offset,
   });
+}
+
+/**
+ * Returns why the bytes of an object cannot lie on a volume of `volumeSize`
+ * chunks, or undefined when its container is inside the volume (chunks 1 to
+ * volumeSize - 1; chunk 0 is the label). Links have no container. Readers
+ * skip such entries: a damaged length would otherwise make a reader walk
+ * far past the end of the volume.
+ */
+export function containerProblem(entry: ShfsEntry, volumeSize: number, chunkSize: number): string | undefined {
+  if (entry.link !== undefined) return undefined;
+  const where = `chunk ${entry.chunk}, offset ${entry.offset}, ${entry.size} bytes`;
+  if (![entry.chunk, entry.offset, entry.size].every(Number.isSafeInteger)) return `its location (${where}) is out of range`;
+  if (entry.chunk < 1) return `its container (${where}) starts in the label chunk`;
+  const end = entry.chunk + containerChunks(entry.offset, entry.size, chunkSize);
+  if (end > volumeSize) return `its container (${where}) ends beyond the volume's ${volumeSize} chunks`;
+  return undefined;
 }

@@ -7,6 +7,7 @@ import { STRIPE_MODE_COMBINED, formatUuid, type CommonHeader } from './format/la
 import type { HashFunctionSpec } from './hash-functions';
 import { formatVersion } from './members';
 import type { HashFunctionName, LinkType, ShfsEntry, StripeMode } from './types';
+import { dateFromSeconds } from './timestamp';
 import type { ShfsVolume } from './volume';
 import type { VolumeLayout } from './volume-layout';
 
@@ -82,7 +83,7 @@ export function buildVolumeInfo(source: VolumeInfoSource): VolumeInfo {
     version: formatVersion(header.versionMajor, header.versionMinor),
     name: header.volumeName.toString('utf8'),
     uuid: formatUuid(header.volumeUuid),
-    createdAt: new Date(header.createdAt * 1000),
+    createdAt: dateFromSeconds(header.createdAt),
     chunkSize: source.chunkSize,
     volumeSize: header.volumeSize,
     hashFunction: source.hashFunction.name,

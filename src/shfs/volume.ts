@@ -4,11 +4,12 @@ import type { Readable } from 'node:stream';
 import { createLogger } from '../log';
 import { ChunkCache } from './chunk-cache';
 import { ShfsError } from './errors';
-import { toShfsEntry } from './entry-record';
+import { containerProblem, toShfsEntry } from './entry-record';
 import { containerChunks } from './format/geometry';
 import { formatUuid, STRIPE_MODE_COMBINED } from './format/label';
 import type { AssembleOptions } from './members';
 import { ObjectReadStream } from './object-read-stream';
+import { dateFromSeconds } from './timestamp';
 import type { ChunkCacheStats, HashFunctionName, MountedVolume, ShfsEntry, ShfsMemberInfo, StripeMode } from './types';
 import { closeVolumeLayout, openVolumeLayout, scanTable, type VolumeLayout } from './volume-layout';
 
@@ -27,14 +28,40 @@ export interface MountOptions {
   direct?: boolean;
 }
 
-/** Mounts the volume made of `paths` (its members, in any order). */
+/** A used table slot that the mounted volume does not serve, and why. */
+export interface SkippedEntry {
+  slot: number;
+  name: string;
+  digestHex: string;
+  reason: string;
+}
+
+/**
+ * Mounts the volume made of `paths` (its members, in any order). Entries
+ * whose bytes cannot lie on the volume are skipped with a warning, and the
+ * rest is served.
+ */
 export async function mountVolume(paths: readonly string[], options: MountOptions = {}): Promise<ShfsVolume> {
   const layout = await openVolumeLayout(paths, { writable: false, direct: options.direct, openDevice: options.openDevice });
   try {
     const entries: ShfsEntry[] = [];
-    await scanTable(layout, (index, slot) => entries.push(toShfsEntry(index, slot, layout.config.hashLength)));
-    const volume = new ShfsVolume(layout, entries, options.cacheSizeBytes ?? DEFAULT_CACHE_SIZE_BYTES);
+    const skipped: SkippedEntry[] = [];
+    const { volumeSize, chunkSize } = layout.volume;
+    await scanTable(layout, (index, slot) => {
+      const entry = toShfsEntry(index, slot, layout.config.hashLength);
+      const reason = containerProblem(entry, volumeSize, chunkSize);
+      if (reason === undefined) entries.push(entry);
+      else skipped.push({ slot: index, name: entry.name, digestHex: entry.digestHex, reason });
+    });
+    const volume = new ShfsVolume(layout, entries, options.cacheSizeBytes ?? DEFAULT_CACHE_SIZE_BYTES, skipped);
     logger.debug(`mounted volume '${volume.name}' from ${paths.join(', ')}: ${entries.length} entries, chunk size ${volume.chunkSize}`);
+    if (skipped.length > 0) {
+      const first = skipped[0];
+      logger.warn(
+        `volume '${volume.name}': ${skipped.length} damaged ${skipped.length === 1 ? 'entry is' : 'entries are'} not served; ` +
+          `the first is '${first.name}' (?${first.digestHex}) in slot ${first.slot}: ${first.reason}`,
+      );
+    }
     return volume;
   } catch (error) {
     await closeVolumeLayout(layout.volume);
@@ -58,6 +85,8 @@ export class ShfsVolume implements MountedVolume {
   readonly metadataChunks: number;
   /** The opened volume below the object level: label, configuration, chunk I/O. */
   readonly layout: VolumeLayout;
+  /** Used slots that are not served because their objects cannot lie on the volume. */
+  readonly skippedEntries: readonly SkippedEntry[];
 
   private readonly table: readonly ShfsEntry[];
   private readonly byDigest = new Map<string, ShfsEntry>();
@@ -67,12 +96,13 @@ export class ShfsVolume implements MountedVolume {
   private unmounting: Promise<void> | undefined;
   private readonly loads = new Set<Promise<unknown>>();
 
-  constructor(layout: VolumeLayout, entries: ShfsEntry[], cacheSizeBytes: number) {
+  constructor(layout: VolumeLayout, entries: ShfsEntry[], cacheSizeBytes: number, skippedEntries: readonly SkippedEntry[] = []) {
     const { volume, config } = layout;
     this.layout = layout;
+    this.skippedEntries = Object.freeze([...skippedEntries]);
     this.name = volume.header.volumeName.toString('utf8');
     this.uuid = formatUuid(volume.header.volumeUuid);
-    this.createdAt = new Date(volume.header.createdAt * 1000);
+    this.createdAt = dateFromSeconds(volume.header.createdAt);
     this.chunkSize = volume.chunkSize;
     this.volumeSize = volume.volumeSize;
     this.stripeMode = volume.header.stripeMode === STRIPE_MODE_COMBINED ? 'combined' : 'independent';

@@ -63,16 +63,24 @@ export class LineEditor {
         break;
       case InputState.Escape:
         // ESC [ starts a control sequence, ESC O a single shift (cursor keys in application mode).
+        this.state = InputState.Normal;
         if (byte === CSI_INTRODUCER) this.state = InputState.ControlSequence;
         else if (byte === SS3_INTRODUCER) this.state = InputState.SingleShift;
-        else this.state = InputState.Normal;
+        // A control character ends the sequence and still acts, so that ESC and Return runs the line.
+        else if (isControlCharacter(byte)) break;
         return undefined;
       case InputState.ControlSequence:
-        // A control sequence ends with a byte in 0x40..0x7e (ECMA-48).
-        if (byte >= 0x40 && byte <= 0x7e) this.state = InputState.Normal;
-        return undefined;
+        // Parameter and intermediate bytes (0x20..0x3f) continue a control sequence and a byte in
+        // 0x40..0x7e ends it (ECMA-48 section 5.4). Anything else cuts it short and acts as usual.
+        if (byte >= 0x20 && byte <= 0x7e) {
+          if (byte >= 0x40) this.state = InputState.Normal;
+          return undefined;
+        }
+        this.state = InputState.Normal;
+        break;
       case InputState.SingleShift:
         this.state = InputState.Normal;
+        if (isControlCharacter(byte)) break;
         return undefined;
       case InputState.Normal:
         break;
@@ -168,6 +176,10 @@ export class LineEditor {
   private write(text: string | Buffer): void {
     if (this.echoing) this.echo(typeof text === 'string' ? Buffer.from(text, 'utf8') : text);
   }
+}
+
+function isControlCharacter(byte: number): boolean {
+  return byte < 0x20 || byte === DEL;
 }
 
 function isContinuationByte(byte: number): boolean {

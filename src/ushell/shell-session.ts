@@ -27,6 +27,15 @@ export const PROMPT = 'µsh# ';
 export const GOODBYE = 'logout';
 /** Input typed while a command runs is kept up to this many bytes, then dropped. */
 export const TYPEAHEAD_MAX_BYTES = 4096;
+/**
+ * Output waiting for the client beyond which the session stops reading its
+ * input. Every input byte can cause output (echo, a bell, a telnet reply),
+ * so a client that sends without reading would otherwise make the session
+ * buffer without bound.
+ */
+export const OUTPUT_BACKLOG_MAX_BYTES = 64 * 1024;
+/** Input is decoded in pieces of this size, so that the output backlog is checked between them. */
+const INPUT_PIECE_BYTES = 256;
 
 const CTRL_C = 0x03;
 const CTRL_U = 0x15;
@@ -64,6 +73,9 @@ export class ShellSession implements CommandSession {
   private readonly decoder: TelnetDecoder | undefined;
   private readonly negotiation: TelnetNegotiation | undefined;
   private readonly pending: number[] = [];
+  /** Input received but not decoded yet, because the output backlog is too long. */
+  private readonly undecoded: Buffer[] = [];
+  private inputHeld = false;
   private abortController = new AbortController();
   private running = false;
   private exitRequested = false;
@@ -148,6 +160,8 @@ export class ShellSession implements CommandSession {
       this.print(`Unknown command: ${name}. Type 'help' for the list of commands.`);
       return EXIT_FAILURE;
     }
+    // Commands that run others (repeat, xargs) would otherwise print faster than a slow client reads.
+    await this.drained();
     try {
       const status = await command.run(args, this);
       return status ?? EXIT_SUCCESS;
@@ -192,9 +206,47 @@ export class ShellSession implements CommandSession {
 
   private onInput(chunk: Buffer): void {
     if (this.closed) return;
-    if (this.decoder !== undefined) this.decoder.feed(chunk);
-    else for (const byte of chunk) this.acceptByte(byte);
-    this.processPending();
+    this.undecoded.push(chunk);
+    this.decodeInput();
+  }
+
+  private decodeInput(): void {
+    while (this.undecoded.length > 0 && !this.closed) {
+      if (this.outputCongested()) {
+        this.holdInput();
+        return;
+      }
+      const chunk = this.undecoded[0];
+      const piece = chunk.subarray(0, INPUT_PIECE_BYTES);
+      if (piece.length === chunk.length) this.undecoded.shift();
+      else this.undecoded[0] = chunk.subarray(INPUT_PIECE_BYTES);
+
+      if (this.decoder !== undefined) this.decoder.feed(piece);
+      else for (const byte of piece) this.acceptByte(byte);
+      this.processPending();
+    }
+  }
+
+  private outputCongested(): boolean {
+    const { output } = this.options;
+    return output.writableNeedDrain && output.writableLength > OUTPUT_BACKLOG_MAX_BYTES;
+  }
+
+  /**
+   * Stops reading input until the output drains. A ^C sent meanwhile waits
+   * too, but a client that does not read sees no output to interrupt.
+   */
+  private holdInput(): void {
+    if (this.inputHeld) return;
+    this.inputHeld = true;
+    const { input, output } = this.options;
+    input.pause();
+    output.once('drain', () => {
+      this.inputHeld = false;
+      if (this.closed) return;
+      input.resume();
+      this.decodeInput();
+    });
   }
 
   private acceptByte(byte: number): void {

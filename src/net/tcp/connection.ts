@@ -11,6 +11,8 @@ import { TcpFlags, type TcpHeader } from '../wire/tcp';
 import { NewRenoCongestion, RecoveryAction } from './congestion';
 import {
   DEFAULT_SEND_MSS,
+  MIN_PATH_MTU_BYTES,
+  MIN_SEND_MSS,
   FIN_WAIT_2_TIMEOUT_MS,
   PAWS_IDLE_LIMIT_MS,
   QUICK_ACK_IDLE_MS,
@@ -30,7 +32,7 @@ import { REASSEMBLY_MAX_BLOCKS } from './reassembly';
 import { RTO_AFTER_SYN_LOSS_MS, RTO_MAX_MS } from './retransmit';
 import { TcpSender } from './sender';
 import { seqAdd, seqDiff, seqGe, seqGt, seqInRange, seqLe, seqLt } from './sequence';
-import { TcpState } from './state';
+import { TCP_STATE_NAMES, TcpState } from './state';
 
 export * from './control-block';
 
@@ -134,7 +136,9 @@ export class TcpConnection extends TcpSender {
   }
 
   private setSendMss(peerMss: number): void {
-    this.sendMss = Math.max(1, Math.min(peerMss, this.host.mss(this.remoteAddress)));
+    // A peer that announces a tiny MSS would make us cut every write into
+    // a flood of tiny segments (and, below the option space, into none).
+    this.sendMss = Math.max(MIN_SEND_MSS, Math.min(peerMss, this.host.mss(this.remoteAddress)));
     this.congestion.smss = this.effectiveSendMss;
   }
 
@@ -878,6 +882,23 @@ export class TcpConnection extends TcpSender {
     this.pendingReceiveBytes += data.length;
   }
 
+  /**
+   * Enters TIME-WAIT, unless the configured maximum of connections wait
+   * there already. A peer that opens and closes connections faster than
+   * TIME-WAIT ends would otherwise grow the table without bound; beyond the
+   * limit the final ACK goes out and the connection closes at once, as
+   * Linux does beyond tcp_max_tw_buckets.
+   */
+  protected override enterTimeWait(): void {
+    if (this.host.stats.connectionsByState[TCP_STATE_NAMES[TcpState.TIME_WAIT]] < this.host.config.timeWaitMaxConnections) {
+      super.enterTimeWait();
+      return;
+    }
+    this.host.stats.timeWaitOverflows++;
+    this.sendAck();
+    this.terminate(undefined);
+  }
+
   /** Enters ESTABLISHED after our SYN was acknowledged, and applies a queued close. */
   private completeHandshake(): void {
     if (this.synRetransmitted) {
@@ -925,7 +946,7 @@ export class TcpConnection extends TcpSender {
       return RecoveryAction.NONE;
     }
     congestion.onNewAck(ack, dataAcked, this.flightSize);
-    if (seqGt(ack, congestion.recover) && this.scoreboard.isLost(this.sndUna, this.effectiveSendMss)) this.sackEnterRecovery();
+    if (seqGe(ack, congestion.recover) && this.scoreboard.isLost(this.sndUna, this.effectiveSendMss)) this.sackEnterRecovery();
     return RecoveryAction.NONE;
   }
 
@@ -938,10 +959,13 @@ export class TcpConnection extends TcpSender {
     }
     congestion.duplicateAcks++;
     // RFC 6675 section 5: enter recovery on DupThresh duplicates or when
-    // the scoreboard already declares the first segment lost.
+    // the scoreboard already declares the first segment lost, unless the
+    // ACK is still below the RecoveryPoint of a timeout (RFC 6675 5.1).
+    // "recover" is exclusive, so an ACK exactly at it has acknowledged
+    // everything sent before, and the next loss starts a new recovery.
     if (
       (congestion.duplicateAcks >= 3 || this.scoreboard.isLost(this.sndUna, this.effectiveSendMss)) &&
-      seqGt(segment.acknowledgmentNumber, congestion.recover)
+      seqGe(segment.acknowledgmentNumber, congestion.recover)
     ) {
       this.sackEnterRecovery();
     } else {
@@ -971,17 +995,36 @@ export class TcpConnection extends TcpSender {
     for (let sent = 0; sent < 1000; sent++) {
       const pipe = scoreboard.pipe(this.sndUna, this.sndNxt, mss);
       if (this.congestion.cwnd - pipe < mss) return;
-      const next = scoreboard.nextLost(this.sndUna, this.sndNxt, mss);
+      let next = scoreboard.nextLost(this.sndUna, this.sndNxt, mss);
+      let rescue = false;
       if (next === undefined) {
-        // No hole left to repair: new data, if the windows allow it.
-        this.outputDeferred = true;
-        return;
+        // NextSeg rule (2): no hole left that counts as lost, so new data
+        // goes next, if there is any and the peer's window takes it.
+        const unsent = this.sendBuffer.length - seqDiff(this.sndNxt, this.sndUna);
+        if (unsent > 0 && seqDiff(this.sndNxt, this.sndUna) < this.sndWnd) {
+          this.outputDeferred = true;
+          return;
+        }
+        // Rules (3) and (4): with nothing new to send, repair a hole below
+        // SACKed data, or else send the rescue retransmission of the last
+        // segment, instead of waiting for the retransmission timeout.
+        next = scoreboard.nextUnsacked(this.sndUna, this.sndNxt);
+        if (next === undefined) {
+          next = scoreboard.rescue(this.sndUna, this.sndNxt, mss);
+          rescue = true;
+        }
+        if (next === undefined) {
+          this.outputDeferred = true;
+          return;
+        }
       }
       const dataEnd = seqAdd(this.sndUna, this.sendBuffer.length);
       const length = Math.min(mss, seqDiff(next.end, next.start), seqDiff(dataEnd, next.start));
       if (length <= 0) return;
-      this.transmitRange(next.start, length, false, true);
-      scoreboard.markRetransmitted(seqAdd(next.start, length));
+      const start = next.start;
+      this.transmitRange(start, length, false, true);
+      if (rescue) return;
+      scoreboard.markRetransmitted(seqAdd(start, length));
     }
   }
 
@@ -999,9 +1042,11 @@ export class TcpConnection extends TcpSender {
   icmpError(seq: number, code: TcpErrorCode, hard: boolean, nextHopMtu: number): boolean {
     if (!seqInRange(seq, this.sndUna, this.sndMax)) return false;
     if (nextHopMtu > 0) {
-      // RFC 1191: fragmentation needed; shrink the MSS to the path MTU.
-      const mss = nextHopMtu - 40;
-      if (mss >= 68 && mss < this.sendMss) {
+      // RFC 1191: fragmentation needed; shrink the MSS to the path MTU,
+      // but never below MIN_PATH_MTU_BYTES, so that a forged message
+      // cannot shrink the segments without bound.
+      const mss = Math.max(nextHopMtu, MIN_PATH_MTU_BYTES) - 40;
+      if (mss < this.sendMss) {
         this.sendMss = mss;
         this.congestion.smss = this.effectiveSendMss;
         this.sndNxt = this.sndUna;

@@ -36,6 +36,8 @@ export const QUICK_ACK_IDLE_MS = RTO_MIN_MS / 2;
 export const MSL_MS = 30_000;
 /** Time a connection lingers in TIME-WAIT (RFC 9293 3.6.1: 2 * MSL). */
 export const TIME_WAIT_MS = 2 * MSL_MS;
+/** Connections held in TIME-WAIT at once by default; beyond it a connection closes without waiting (about 3.5 KB each). */
+export const TIME_WAIT_MAX_CONNECTIONS_DEFAULT = 16_384;
 /** Upper bound on delaying an ACK (RFC 1122 4.2.3.2 requires less than 0.5 s; RFC 5681 4.2). */
 export const DELAYED_ACK_TIMEOUT_MS = 200;
 /** Time an orphaned connection may wait in FIN-WAIT-2 for the peer's FIN (Linux tcp_fin_timeout). */
@@ -56,6 +58,10 @@ export const SYN_ACK_RETRANSMISSIONS_MAX = 5;
 export const PERSIST_PROBES_MAX = 12;
 /** MSS assumed when the peer's SYN carries no MSS option (RFC 9293 3.7.1). */
 export const DEFAULT_SEND_MSS = 536;
+/** Smallest MSS taken from a peer's option; smaller values are raised to it (Linux's tcp_min_snd_mss default). */
+export const MIN_SEND_MSS = 48;
+/** Smallest path MTU taken from an ICMP "fragmentation needed" message (Linux's min_pmtu default). */
+export const MIN_PATH_MTU_BYTES = 552;
 /** Minimum interval between ACKs sent in reply to out-of-window pure ACKs, SYNs and resets (RFC 5961 section 7). */
 export const OUT_OF_WINDOW_ACK_INTERVAL_MS = 500;
 /** Idle time after which TS.Recent is no longer trusted for PAWS (RFC 7323 5.5: 24 days). */
@@ -80,6 +86,8 @@ export interface TcpConnectionConfig {
   timestamps: boolean;
   sack: boolean;
   limitedTransmit: boolean;
+  /** Connections held in TIME-WAIT at once; more close without waiting. */
+  timeWaitMaxConnections: number;
   /**
    * Largest payload of one segment handed to IPv4; above the MSS only with
    * segmentation offload, where the device cuts it into MSS-sized segments.
@@ -358,6 +366,11 @@ export abstract class TcpControlBlock {
     if (this.host.logger.debugEnabled && state !== this.state) {
       this.host.logger.debug(`${this.label}: ${TCP_STATE_NAMES[this.state]} -> ${TCP_STATE_NAMES[state]}`);
     }
+    // The per-state counts stay current, so that readers of the live
+    // counters (the shell) need not walk the connection table.
+    const byState = this.host.stats.connectionsByState;
+    if (this.state !== TcpState.CLOSED) byState[TCP_STATE_NAMES[this.state]]--;
+    if (state !== TcpState.CLOSED) byState[TCP_STATE_NAMES[state]] = (byState[TCP_STATE_NAMES[state]] ?? 0) + 1;
     this.state = state;
   }
 

@@ -46,8 +46,10 @@ export interface TcpCounters {
   synCookiesSent: number;
   synCookiesAccepted: number;
   challengeAcksSent: number;
+  /** Connections that closed without TIME-WAIT because the maximum number were waiting there. */
+  timeWaitOverflows: number;
   dropped: Record<TcpDropReason, number>;
-  /** Connections now in each state, by RFC 9293 state name. */
+  /** Connections now in each state, by RFC 9293 state name, with listeners as LISTEN; kept current as states change. */
   connectionsByState: Record<string, number>;
 }
 

@@ -21,6 +21,7 @@ import {
   type TcpHeader,
 } from '../wire/tcp';
 import {
+  TIME_WAIT_MAX_CONNECTIONS_DEFAULT,
   TcpConnection,
   type TcpControlBlock,
   type ConnectionHost,
@@ -84,6 +85,8 @@ export interface TcpLayerOptions {
   limitedTransmit?: boolean;
   /** Reply to SYNs with SYN cookies when a half-open queue is full; default true. */
   synCookies?: boolean;
+  /** Connections held in TIME-WAIT at once (TIME_WAIT_MAX_CONNECTIONS_DEFAULT); more close without waiting. */
+  timeWaitMaxConnections?: number;
   /** Leave checksums to the device (TcpTransmit.checksumPartial); default false. */
   checksumOffload?: boolean;
   /**
@@ -160,6 +163,7 @@ export class TcpLayer implements ConnectionHost {
       timestamps: options.timestamps ?? true,
       sack: options.sack ?? true,
       limitedTransmit: options.limitedTransmit ?? true,
+      timeWaitMaxConnections: options.timeWaitMaxConnections ?? TIME_WAIT_MAX_CONNECTIONS_DEFAULT,
       maxSegmentPayload: Math.min(options.segmentationOffloadBytes ?? 0, SEGMENTATION_OFFLOAD_MAX_BYTES),
     };
     this.checksumOffload = options.checksumOffload ?? false;
@@ -353,7 +357,8 @@ export class TcpLayer implements ConnectionHost {
     }
 
     const iss = this.isn.next(localAddress, localPort, remoteAddress, remotePort);
-    const connection = new TcpConnection(this, localAddress, localPort, remoteAddress, remotePort, iss, false, this.timestampOffset());
+    const timestampOffset = this.isn.timestampOffset(localAddress, localPort, remoteAddress, remotePort);
+    const connection = new TcpConnection(this, localAddress, localPort, remoteAddress, remotePort, iss, false, timestampOffset);
     if (handler !== undefined) connection.attach(handler);
     this.register(connection);
     this.stats.activeOpens++;
@@ -392,6 +397,18 @@ export class TcpLayer implements ConnectionHost {
 
   get connectionTotal(): number {
     return this.connectionCount;
+  }
+
+  /**
+   * Drops every listener and connection, for a stack that is shutting
+   * down: half-open and queued connections are reset as a closing listener
+   * does, the others end without a segment. Their timers stop, and their
+   * sockets see the end of the stream and close, without an error event
+   * that nobody may be listening for any more.
+   */
+  close(): void {
+    for (const list of [...this.listeners.values()]) for (const listener of [...list]) listener.close();
+    for (const connection of [...this.allConnections()]) connection.terminate(undefined);
   }
 
   // ---------------------------------------------------------------------
@@ -499,7 +516,7 @@ export class TcpLayer implements ConnectionHost {
       header.sourcePort,
       iss,
       true,
-      this.timestampOffset(),
+      this.isn.timestampOffset(destination, header.destinationPort, source, header.sourcePort),
     );
     connection.listener = listener;
     listener.halfOpen.add(connection);
@@ -754,10 +771,6 @@ export class TcpLayer implements ConnectionHost {
     const addresses = this.localAddresses();
     for (let i = 0; i < addresses.length; i++) if (addresses[i] === address) return true;
     return false;
-  }
-
-  private timestampOffset(): number {
-    return this.random(4).readUInt32BE(0);
   }
 
   /** Counts and logs a segment dropped before its header could be parsed. */

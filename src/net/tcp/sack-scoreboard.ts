@@ -18,6 +18,8 @@ export class SackScoreboard {
   private ranges: number[] = [];
   /** One past the highest byte retransmitted in this recovery (HighRxt), or undefined. */
   private highRetransmitted: number | undefined;
+  /** Whether the rescue retransmission of this recovery was sent (RescueRxt). */
+  private rescued = false;
   private readonly hole: SequenceRange = { start: 0, end: 0 };
 
   get empty(): boolean {
@@ -63,11 +65,13 @@ export class SackScoreboard {
   /** Starts a recovery episode: nothing counts as retransmitted yet. */
   startRecovery(): void {
     this.highRetransmitted = undefined;
+    this.rescued = false;
   }
 
   clear(): void {
     this.ranges.length = 0;
     this.highRetransmitted = undefined;
+    this.rescued = false;
   }
 
   /**
@@ -151,6 +155,55 @@ export class SackScoreboard {
   }
 
   /** Merges [start, end) into the ranges and returns the number of bytes it added. */
+  /**
+   * NextSeg rule (3) (RFC 6675 section 4): the first unSACKed range above
+   * HighRxt (or `sndUna`) that lies below the highest SACKed byte, lost or
+   * not by IsLost, or undefined when none. For a sender that has no new
+   * data to send. The returned object is reused.
+   */
+  nextUnsacked(sndUna: number, sndNxt: number): SequenceRange | undefined {
+    if (this.ranges.length === 0) return undefined;
+    const highestSacked = this.ranges[this.ranges.length - 1];
+    let position = this.highRetransmitted !== undefined && seqGt(this.highRetransmitted, sndUna) ? this.highRetransmitted : sndUna;
+    for (let i = 0; i < this.ranges.length && seqLt(position, highestSacked) && seqLt(position, sndNxt); i += 2) {
+      if (!seqGt(this.ranges[i + 1], position)) continue;
+      if (seqGt(this.ranges[i], position)) {
+        this.hole.start = position;
+        this.hole.end = this.ranges[i];
+        return this.hole;
+      }
+      position = this.ranges[i + 1];
+    }
+    return undefined;
+  }
+
+  /**
+   * NextSeg rule (4) (RFC 6675 section 4), the rescue retransmission: once
+   * per recovery, one segment of up to `mss` bytes that ends at the highest
+   * unSACKed byte below `sndNxt`. It repairs a loss at the end of the data,
+   * which no SACK block can reveal, without waiting for the timeout. HighRxt
+   * does not move. Returns undefined when it was sent already or when
+   * nothing above HighRxt is unSACKed. The returned object is reused.
+   */
+  rescue(sndUna: number, sndNxt: number, mss: number): SequenceRange | undefined {
+    if (this.rescued) return undefined;
+    const count = this.ranges.length;
+    let end = sndNxt;
+    let floor = count > 0 ? this.ranges[count - 1] : sndUna;
+    if (count > 0 && !seqLt(this.ranges[count - 1], sndNxt)) {
+      // The top of the window is SACKed: the hole below the highest range ends it.
+      end = this.ranges[count - 2];
+      floor = count >= 4 ? this.ranges[count - 3] : sndUna;
+    }
+    if (seqLt(floor, sndUna)) floor = sndUna;
+    if (this.highRetransmitted !== undefined && seqGt(this.highRetransmitted, floor)) floor = this.highRetransmitted;
+    if (!seqGt(end, floor)) return undefined;
+    this.rescued = true;
+    this.hole.start = seqDiff(end, floor) > mss ? (end - mss) >>> 0 : floor;
+    this.hole.end = end;
+    return this.hole;
+  }
+
   private insert(start: number, end: number, base: number): number {
     const ranges = this.ranges;
     let i = 0;

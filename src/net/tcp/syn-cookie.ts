@@ -3,7 +3,7 @@
 // until the ACK returns it (RFC 4987 section 3.6). Layout of the 32 bits:
 // a 5-bit time counter (64 s per step), a 3-bit index into COOKIE_MSS_TABLE,
 // and 24 bits of a keyed hash over the 4-tuple, the counter and the peer's ISN.
-import { createHmac } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { Ipv4Address } from '../ipv4-address';
 
@@ -16,13 +16,22 @@ export const COOKIE_MSS_TABLE: readonly number[] = [536, 1220, 1300, 1360, 1400,
 
 const HASH_MASK = 0xffffff;
 
+/** Bytes of the hash input after the key: the 4-tuple, the peer's ISN and the counter. */
+const COOKIE_INPUT_BYTES = 17;
+
 export class SynCookies {
-  private readonly input = Buffer.alloc(17);
+  /** The key, then the fields that each hash writes. */
+  private readonly input: Buffer;
+  private readonly keyBytes: number;
 
   constructor(
-    private readonly key: Buffer,
+    key: Buffer,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.keyBytes = key.length;
+    this.input = Buffer.alloc(key.length + COOKIE_INPUT_BYTES);
+    key.copy(this.input, 0);
+  }
 
   /** Returns the ISN that encodes a cookie for this SYN and the MSS index chosen. */
   encode(
@@ -73,13 +82,17 @@ export class SynCookies {
     peerIsn: number,
     counter: number,
   ): number {
+    // SHA-256 over the secret key and fields of fixed length, a
+    // pseudorandom function at a quarter of the cost of an HMAC; a flood
+    // asks for one per SYN.
     const input = this.input;
-    input.writeUInt32BE(localAddress >>> 0, 0);
-    input.writeUInt16BE(localPort, 4);
-    input.writeUInt32BE(remoteAddress >>> 0, 6);
-    input.writeUInt16BE(remotePort, 10);
-    input.writeUInt32BE(peerIsn >>> 0, 12);
-    input.writeUInt8(counter & 0x1f, 16);
-    return createHmac('sha256', this.key).update(input).digest().readUInt32BE(0) & HASH_MASK;
+    const at = this.keyBytes;
+    input.writeUInt32BE(localAddress >>> 0, at);
+    input.writeUInt16BE(localPort, at + 4);
+    input.writeUInt32BE(remoteAddress >>> 0, at + 6);
+    input.writeUInt16BE(remotePort, at + 10);
+    input.writeUInt32BE(peerIsn >>> 0, at + 12);
+    input.writeUInt8(counter & 0x1f, at + 16);
+    return hash('sha256', input, 'buffer').readUInt32BE(0) & HASH_MASK;
   }
 }

@@ -32,6 +32,9 @@ const FRAGMENT_OFFSET_MASK = 0x1fff;
 
 const OPTION_END = 0;
 const OPTION_NOP = 1;
+/** Option types of the loose and the strict source route (RFC 791 section 3.1). */
+const OPTION_LOOSE_SOURCE_ROUTE = 131;
+const OPTION_STRICT_SOURCE_ROUTE = 137;
 
 export interface Ipv4Header {
   headerLength: number;
@@ -106,6 +109,21 @@ function checkOptions(bytes: Uint8Array, start: number, end: number): string | u
     i += length;
   }
   return undefined;
+}
+
+/**
+ * True when the options of a header that parseIpv4 accepted carry a loose
+ * or strict source route (RFC 791 section 3.1).
+ */
+export function hasSourceRoute(bytes: Uint8Array, headerLength: number): boolean {
+  let i = FIELD.OPTIONS;
+  while (i < headerLength) {
+    const type = bytes[i];
+    if (type === OPTION_END) return false;
+    if (type === OPTION_LOOSE_SOURCE_ROUTE || type === OPTION_STRICT_SOURCE_ROUTE) return true;
+    i += type === OPTION_NOP ? 1 : Math.max(2, bytes[i + 1]);
+  }
+  return false;
 }
 
 export interface Ipv4HeaderFields {

@@ -37,11 +37,15 @@ function stampOf(stat: fs.Stats): string {
   return `${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}:${stat.ino}`;
 }
 
-/** Opens a regular file; rejects missing files, directories and other non-regular files. */
+/**
+ * Opens a regular file; rejects missing files, directories and other
+ * non-regular files. O_NONBLOCK keeps open(2) from waiting for a writer when
+ * the path is a FIFO, and it has no effect on regular files.
+ */
 export async function openSourceFile(path: string): Promise<SourceFile> {
   let handle: fs.promises.FileHandle;
   try {
-    handle = await fs.promises.open(path, 'r');
+    handle = await fs.promises.open(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (error) {
     throw fileError(path, error);
   }

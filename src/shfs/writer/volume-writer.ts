@@ -9,7 +9,7 @@ import { BUFFER_ALIGNMENT } from '../chunk-io';
 import { allocAligned } from '../../blk/block-device';
 import { createContentDigest } from '../digest/content-digest';
 import { isZeroDigest, parseDigest } from '../digest/digest-text';
-import { toShfsEntry } from '../entry-record';
+import { containerProblem, toShfsEntry } from '../entry-record';
 import { ShfsError } from '../errors';
 import { ALLOCATOR_BEST_FIT } from '../format/config-header';
 import {
@@ -264,6 +264,9 @@ export class VolumeWriter {
     const index = this.lookup(digestText);
     const entry = toShfsEntry(index, this.slots.get(index)!, this.hashLength);
     if (entry.link) return entry;
+    // Checked first, so that a damaged entry writes nothing rather than part of the volume.
+    const problem = containerProblem(entry, this.layout.volume.volumeSize, this.chunkSize);
+    if (problem !== undefined) throw new ShfsError('EBADCONFIG', `cannot read '${entry.name}' (${entry.digestHex}): ${problem}`);
 
     const batch = Math.max(1, Math.floor(SOURCE_BATCH_BYTES / this.chunkSize));
     const first = entry.chunk + Math.floor(entry.offset / this.chunkSize);

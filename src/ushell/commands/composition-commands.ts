@@ -3,6 +3,8 @@ import { EXIT_FAILURE, EXIT_SUCCESS, type ShellCommand } from '../command-regist
 import { printUsage } from './command-helpers';
 
 const WHOLE_NUMBER = /^\d+$/;
+/** Longest pause of repeat, in ms: Node's timers take at most a signed 32-bit delay and fire at once beyond it. */
+export const REPEAT_DELAY_MAX_MS = 2 ** 31 - 1;
 
 export const timeCommand: ShellCommand = {
   name: 'time',
@@ -29,6 +31,10 @@ export const repeatCommand: ShellCommand = {
     if (args.length < 3 || !WHOLE_NUMBER.test(args[0]) || !WHOLE_NUMBER.test(args[1])) return printUsage(session, this.usage);
     const times = Number(args[0]);
     const delayMs = Number(args[1]);
+    if (delayMs > REPEAT_DELAY_MAX_MS) {
+      session.print(`repeat: invalid delay ${args[1]} ms: at most ${REPEAT_DELAY_MAX_MS} ms (about 24 days)`);
+      return EXIT_FAILURE;
+    }
     const words = args.slice(2);
     if (session.registry.find(words[0]) === undefined) {
       session.print(`Unknown command: ${words[0]}. Type 'help' for the list of commands.`);
