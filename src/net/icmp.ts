@@ -14,7 +14,7 @@ export const ICMP_ERRORS_PER_SECOND = 1000;
 export const ICMP_ERROR_BURST = 50;
 /** Quoted bytes of the offending datagram are limited so the error fits in 576 bytes (RFC 1812 4.3.2.3). */
 const ICMP_ERROR_MAX_QUOTE_BYTES = 576 - 20 - 8;
-/** Byte of the quoted IPv4 header that holds the flags, and the DF bit in it. */
+/** Offset of the flags byte in the quoted IPv4 header, and the DF bit in that byte. */
 const QUOTED_FLAGS_OFFSET = 6;
 const QUOTED_DONT_FRAGMENT = 0x40;
 

@@ -101,7 +101,7 @@ export class Ipv4Layer {
 
     // RFC 1122 3.2.1.3: a source that is broadcast, multicast, class E,
     // 0.0.0.0 or in 127.0.0.0/8 (loopback, which never appears on a wire)
-    // is invalid; our own address as source means a loop or a spoof.
+    // is invalid. Our own address as source means a loop or a spoof.
     if (source >>> 28 >= 0xe || this.iface.isBroadcast(source) || source === 0 || source >>> 24 === LOOPBACK_NETWORK) {
       drops.drop('invalid source address', formatIpv4(source));
       return;
@@ -113,8 +113,8 @@ export class Ipv4Layer {
     }
 
     // RFC 7126 sections 4.3 and 4.4: source-routed datagrams are dropped,
-    // as Linux does by default (accept_source_route 0); replies would have
-    // to follow the route, and the route lets a sender pose as a host it is not.
+    // as Linux does by default (accept_source_route 0). Replies would have
+    // to follow the route, and the route lets a sender pose as another host.
     if (header.headerLength > IPV4_MIN_HEADER_BYTES && hasSourceRoute(bytes, header.headerLength)) {
       drops.drop('source-routed datagram', formatIpv4(source));
       return;

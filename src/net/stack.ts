@@ -141,6 +141,7 @@ export class NetworkStack {
       icmp: { ...this.icmp.counters },
       udp: { ...this.udp.counters },
       tcp: this.tcp.counters(),
+      tcpOutOfOrderBytes: this.tcp.reassemblyBudget.heldBytes,
     };
   }
 }
@@ -160,4 +161,6 @@ export interface StackCounters {
   udp: UdpCounters;
   /** TCP counters, with its drops by reason and its connections by state. */
   tcp: TcpCounters;
+  /** Out-of-order TCP data held by all connections together. */
+  tcpOutOfOrderBytes: number;
 }

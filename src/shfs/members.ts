@@ -133,6 +133,21 @@ export async function assembleVolume(paths: readonly string[], options: Assemble
   }
 }
 
+/**
+ * Returns the first volume-wide field in which two members' labels differ,
+ * or undefined when they agree. The volume is read with the first label, so
+ * a member whose label differs (say in its stripe mode) would be read
+ * wrongly, and which label is first depends on the order of the arguments.
+ */
+function labelDisagreement(first: CommonHeader, other: CommonHeader): string | undefined {
+  if (first.volumeSize !== other.volumeSize) return 'volume size';
+  if (first.stripeMode !== other.stripeMode) return 'stripe mode';
+  if (first.stripeSize !== other.stripeSize) return 'stripe size';
+  if (first.memberCount !== other.memberCount) return 'member count';
+  if (first.memberUuids.some((uuid, index) => !uuid.equals(other.memberUuids[index]))) return 'member list';
+  return undefined;
+}
+
 function orderMembers(opened: Array<{ path: string; device: MemberDevice; header: CommonHeader }>): AssembledVolume {
   const first = opened[0];
   const header = first.header;
@@ -143,6 +158,13 @@ function orderMembers(opened: Array<{ path: string; device: MemberDevice; header
       throw new ShfsError(
         'EMEMBER',
         `${candidate.path} belongs to volume ${volumeTitle(candidate.header)}, not to volume ${volumeTitle(header)} of ${first.path}`,
+      );
+    }
+    const disagreement = labelDisagreement(header, candidate.header);
+    if (disagreement !== undefined) {
+      throw new ShfsError(
+        'EMEMBER',
+        `the labels of ${first.path} and ${candidate.path} differ in the ${disagreement} of volume ${volumeTitle(header)} (damaged label?)`,
       );
     }
     const index = header.memberUuids.findIndex((uuid) => uuid.equals(candidate.header.memberUuid));

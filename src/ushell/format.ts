@@ -65,6 +65,15 @@ export function hexDumpLines(bytes: Buffer, offset: number): string[] {
   return lines;
 }
 
+/**
+ * Replaces control characters (C0, DEL and C1) with '?', as GNU ls does for
+ * a terminal. Names and media types come from the volume, and escape
+ * sequences in them would otherwise act on the user's terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
 function twoDigits(value: number): string {
   return String(value).padStart(2, '0');
 }

@@ -1,9 +1,9 @@
-// Frames for fuzzing the stack: builders for valid Ethernet frames of every
+// Frames for fuzzing the stack. Builders make valid Ethernet frames of every
 // protocol the stack parses (ARP, IPv4 with options and fragments, ICMP,
-// UDP, TCP with options), mutations that damage them the way a hostile or
-// broken network does, and a checksum repair that lets a damaged frame get
-// past the checksum checks to the parsers behind them. Everything is driven
-// by a SeededRandom, so that a failing run can be replayed from its seed.
+// UDP, TCP with options). Mutations damage them the way a hostile or broken
+// network does, and a checksum repair lets a damaged frame get past the
+// checksum checks to the parsers behind them. Everything is driven by a
+// SeededRandom, so that a failing run can be replayed from its seed.
 import { finishChecksum, internetChecksum, onesComplementSum, pseudoHeaderSum } from '../../src/net/checksum';
 import type { Ipv4Address } from '../../src/net/ipv4-address';
 import type { SeededRandom } from '../../src/net/phy/seeded-random';
@@ -126,7 +126,7 @@ export function fragmentFrame(frame: Buffer, pieceBytes: number): Buffer[] {
   return pieces;
 }
 
-/** A frame of another EtherType with the given payload. */
+/** Builds a frame of any EtherType with the given payload. */
 export function rawFrame(destinationMac: MacAddress, sourceMac: MacAddress, etherType: number, payload: Uint8Array): Buffer {
   const frame = Buffer.alloc(ETHERNET_BYTES + payload.length);
   emitEthernet({ destination: destinationMac, source: sourceMac, etherType }, frame, 0);

@@ -1,9 +1,9 @@
-// Random loss on one port of the test namespace's bridge with nftables:
-// `numgen random mod 100 < PERCENT drop` in the bridge family's output
-// chain (frames the bridge sends out of the port) and input chain (frames
-// that come in from it, on their way to the namespace's own address), so
-// that both directions lose PERCENT of their frames. The table lives in
-// the namespace and goes away with it.
+// Random loss on one port of the test namespace's bridge with nftables. The
+// rule `numgen random mod 100 < PERCENT drop` sits in the bridge family's
+// output chain (frames the bridge sends out of the port) and in its input
+// chain (frames from the port on their way to the namespace's own address).
+// Both directions lose PERCENT of their frames. The table lives in the
+// namespace and goes away with it.
 import type { TestNamespace } from './netns';
 
 const TABLE = 'minicache_loss';

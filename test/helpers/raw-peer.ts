@@ -1,6 +1,6 @@
-// A TCP peer played frame by frame against the target of a StackBench: it
+// A TCP peer played frame by frame against the target of a StackBench. It
 // opens a connection with the options a test chooses, then sends exactly
-// the segments the test asks for, and parses what the target sent back.
+// the segments the test requests, and parses what the target sent back.
 import { ETHERNET_HEADER_BYTES, EtherType, parseEthernet } from '../../src/net/wire/ethernet';
 import { IpProtocol, parseIpv4, type Ipv4Header } from '../../src/net/wire/ipv4';
 import { parseTcpHeader, TcpFlags, type TcpHeader } from '../../src/net/wire/tcp';

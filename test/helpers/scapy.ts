@@ -1,7 +1,7 @@
 // Debian's scapy (python3-scapy, run with /usr/bin/python3) on a port of
 // the test namespace's bridge that has no address: frames sent there reach
 // the appliance as if from another host on the segment, and the kernel of
-// the namespace neither answers them nor resets the connections scapy opens.
+// the namespace neither replies to them nor resets the connections scapy opens.
 // The appliance learns the scapy host from a static ARP entry (-a).
 import * as path from 'node:path';
 import { PROJECT_ROOT } from './appliance-process';
@@ -21,7 +21,7 @@ const SCRIPTS_DIR = path.join(PROJECT_ROOT, 'test', 'helpers', 'scripts');
  * Adds a veth pair: SCAPY_INTERFACE (no address, no IPv6) with its peer on
  * `bridge`. With br_netfilter loaded, the bridge checks IPv4 headers and
  * drops malformed ones before they reach the appliance, so the namespace's
- * bridge is told not to pass frames to iptables.
+ * bridge is set not to pass frames to iptables.
  */
 export async function addScapyPort(namespace: TestNamespace, bridge = 'virbr0'): Promise<void> {
   const bridgeSide = `${SCAPY_INTERFACE}br`;

@@ -1,7 +1,7 @@
 // A NetworkStack under test (the target) on one end of a memory link, a
 // second NetworkStack as a well-behaved client on the other end, and a raw
-// peer beside the client that injects arbitrary frames and sees every frame
-// the target sends. Both stacks run on one ManualClock, so timers fire only
+// peer beside the client that injects arbitrary frames and receives every
+// frame the target sends. Both stacks run on one ManualClock, so timers fire only
 // when a test advances it. Log lines of the target can be captured.
 import { createLogger, setLogLevel, setLogSink, type LogLevel } from '../../src/log';
 import { ManualClock } from '../../src/net/clock';
@@ -16,16 +16,16 @@ export const TARGET_MAC: MacAddress = 0x02000000aa01;
 export const TARGET_IP: Ipv4Address = 0xc0a87a02; // 192.168.122.2
 export const CLIENT_MAC: MacAddress = 0x02000000bb02;
 export const CLIENT_IP: Ipv4Address = 0xc0a87a01; // 192.168.122.1
-/** The raw peer: the target knows its MAC from a static entry, so its replies go out at once. */
+/** The raw peer: the target has its MAC in a static entry, so its replies go out at once. */
 export const PEER_MAC: MacAddress = 0x02000000cc03;
 export const PEER_IP: Ipv4Address = 0xc0a87a03; // 192.168.122.3
-/** On the link but never answering ARP: replies to it wait in the ARP queue until they are dropped. */
+/** On the link but silent to ARP: replies to it wait in the ARP queue until they are dropped. */
 export const STRANGER_MAC: MacAddress = 0x02000000dd04;
 export const STRANGER_IP: Ipv4Address = 0xc0a87a04; // 192.168.122.4
 /** Off the link, with no gateway configured: replies to it have no route. */
 export const OFF_LINK_IP: Ipv4Address = 0x0a000009; // 10.0.0.9
 
-/** Passes every received batch to an observer before the stack sees it. */
+/** Passes every received batch to an observer before the stack receives it. */
 class ObservedDevice implements FrameDevice {
   constructor(
     private readonly inner: FrameDevice,

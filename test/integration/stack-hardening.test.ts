@@ -1,6 +1,6 @@
 // The appliance's TCP/IP stack against a network it does not control, each
 // suite in a namespace of its own: malformed frames of every class from
-// scapy, the options and sequence numbers of its SYN-ACKs, answers on
+// scapy, the options and sequence numbers of its SYN-ACKs, replies on
 // closed ports, fragmented ping both ways, and the packet capture.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -56,6 +56,17 @@ const DROP_REASONS: Record<string, RegExp> = {
   'arp-operation': /dropped: malformed ARP \(unknown ARP operation 9\)/,
 };
 
+/** Runs `ifconfig` in the shell over the real telnet client and returns its counter lines. */
+async function shellIfconfig(setup: ApplianceNamespace): Promise<{ rxDropped: number; tcpConnections: number; text: string }> {
+  const script = `(sleep 1; printf 'ifconfig\\r\\n'; sleep 1; printf 'exit\\r\\n'; sleep 1) | telnet ${APPLIANCE_IP} 23`;
+  const result = await setup.namespace.exec('sh', ['-c', script], { timeoutMs: 20_000 });
+  const rx = /RX frames:\d+ bytes:\d+ dropped:(\d+)/.exec(result.stdout);
+  const tcp = /TCP connections:(\d+)/.exec(result.stdout);
+  assert.ok(rx !== null, `no RX counters in: ${result.stdout}`);
+  assert.ok(tcp !== null, `no TCP counters in: ${result.stdout}`);
+  return { rxDropped: Number(rx[1]), tcpConnections: Number(tcp[1]), text: result.stdout };
+}
+
 async function pingOnce(setup: ApplianceNamespace, extraArgs: readonly string[] = []): Promise<string> {
   const result = await setup.namespace.exec('ping', ['-c', '3', '-i', '0.2', '-W', '2', ...extraArgs, APPLIANCE_IP], { timeoutMs: 20_000 });
   assert.equal(result.code, 0, `ping failed: ${result.stdout}${result.stderr}`);
@@ -95,6 +106,15 @@ describe('stack hardening: malformed frames', function () {
     assert.doesNotMatch(log, /^\S+ error /m, 'an error was logged');
     assert.equal(setup.appliance.hasExited, false);
   });
+
+  it('reports the drops and its connections to the shell', async () => {
+    const counters = await shellIfconfig(setup);
+    // Every class but the TCP ones (counted by TCP) is dropped below TCP, three times each.
+    const belowTcp = Object.keys(DROP_REASONS).filter((name) => !name.startsWith('tcp-')).length;
+    assert.ok(counters.rxDropped >= 3 * belowTcp, counters.text);
+    // The telnet session itself is an open connection.
+    assert.ok(counters.tcpConnections >= 1, counters.text);
+  });
 });
 
 describe('stack hardening: SYN-ACK options', function () {
@@ -120,7 +140,9 @@ describe('stack hardening: SYN-ACK options', function () {
     assert.equal(options.get('SAckOK'), null);
     const [, echoed] = options.get('Timestamp') as [number, number];
     assert.equal(echoed, 123456789);
-    assert.ok(typeof options.get('WScale') === 'number' && (options.get('WScale') as number) <= 14);
+    const shift = options.get('WScale');
+    assert.equal(typeof shift, 'number');
+    assert.ok((shift as number) <= 14, `window scale ${String(shift)}`);
   });
 
   it('answers only MSS to a SYN with only MSS', async () => {

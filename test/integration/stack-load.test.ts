@@ -31,10 +31,12 @@ async function assertBigIntact(setup: ApplianceNamespace, name: string, extraArg
   assert.equal(sha256(file), BIG_BIN_SHA256);
 }
 
-for (const [title, args] of [
-  ['with segmentation offload', []],
-  ['without offload', ['--no-offload']],
-] as const) {
+const LOSS_SETUPS: ReadonlyArray<{ title: string; args: readonly string[]; offload: boolean }> = [
+  { title: 'with segmentation offload', args: [], offload: true },
+  { title: 'without offload', args: ['--no-offload'], offload: false },
+];
+
+for (const { title, args, offload } of LOSS_SETUPS) {
   describe(`stack under load: ${LOSS_PERCENT}% loss each way ${title}`, function () {
     this.timeout(240_000);
     let setup: ApplianceNamespace;
@@ -52,7 +54,11 @@ for (const [title, args] of [
     it(`delivers 300 KB intact ${LOSS_FETCHES} times out of ${LOSS_FETCHES}`, async () => {
       for (let i = 0; i < LOSS_FETCHES; i++) await assertBigIntact(setup, `lossy-${i}.bin`);
       const dropped = await lossCounters(setup.namespace);
-      assert.ok(dropped.toPort > 0 && dropped.fromPort > 0, `the loss rules dropped nothing: ${JSON.stringify(dropped)}`);
+      assert.ok(dropped.toPort > 0, `nothing dropped towards the appliance: ${JSON.stringify(dropped)}`);
+      // With segmentation offload the appliance sends a few dozen 64 KB frames
+      // in all, so that none of them being dropped is no surprise.
+      if (offload) return;
+      assert.ok(dropped.fromPort > 0, `nothing dropped from the appliance: ${JSON.stringify(dropped)}`);
     });
   });
 }
@@ -127,7 +133,8 @@ describe('stack under load: concurrent keep-alive clients', function () {
     assert.doesNotMatch(result.stdout, /Socket errors/, result.stdout);
     assert.doesNotMatch(result.stdout, /Non-2xx or 3xx responses/, result.stdout);
     const requests = /(\d+) requests in/.exec(result.stdout);
-    assert.ok(requests !== null && Number(requests[1]) > 1000, result.stdout);
+    assert.ok(requests !== null, result.stdout);
+    assert.ok(Number(requests[1]) > 1000, result.stdout);
   });
 });
 
@@ -152,15 +159,22 @@ describe('stack under load: SYN flood', function () {
     void flood.then(() => {
       floodEndedAt = Date.now();
     });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const during = await setup.curl(SMALL_URL, 'during-flood.out', [], 15);
-    const curlEndedAt = Date.now();
+    // Early enough that curl can retransmit its SYN twice (after 1 s and 2 s more) before the flood ends.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const curlStartedAt = Date.now();
+    const during = await setup.namespace.exec('curl', ['-sS', '--max-time', '15', '-o', '/dev/null', '-w', '%{http_code} %{time_connect} %{time_total}', SMALL_URL], {
+      timeoutMs: 25_000,
+    });
     const flooded = await flood;
-    assert.ok(curlEndedAt < floodEndedAt, `curl finished ${curlEndedAt - floodEndedAt} ms after the flood`);
     assert.equal(during.code, 0, `curl during the flood failed: ${during.stderr}`);
-    assert.equal(during.status, 200);
+    const [status, connectSeconds, totalSeconds] = during.stdout.trim().split(' ').map(Number);
+    assert.equal(status, 200);
+    // The handshake completed while the flood ran; the response may finish just after it when a segment was lost.
+    const connectedAt = curlStartedAt + connectSeconds * 1000;
+    assert.ok(connectedAt < floodEndedAt, `curl connected ${connectedAt - floodEndedAt} ms after the flood (total ${totalSeconds} s)`);
     const transmitted = /(\d+) packets transmitted/.exec(flooded.stdout + flooded.stderr);
-    assert.ok(transmitted !== null && Number(transmitted[1]) > 10_000, `hping3 sent too little: ${flooded.stdout}${flooded.stderr}`);
+    assert.ok(transmitted !== null, `no hping3 statistics: ${flooded.stdout}${flooded.stderr}`);
+    assert.ok(Number(transmitted[1]) > 10_000, `hping3 sent too little: ${flooded.stdout}`);
 
     await assertBigIntact(setup, 'after-flood.bin');
     assert.equal(setup.appliance.hasExited, false);

@@ -793,7 +793,10 @@ export class TcpConnection extends TcpSender {
   private receiveData(segment: TcpHeader, data: Uint8Array, dataStart: number): void {
     if (dataStart !== this.rcvNxt) {
       // Out of order: hold it and send an immediate duplicate ACK (RFC 5681 4.2).
-      if (!this.reassembly.insert(dataStart, data, this.rcvNxt) && this.reassembly.blockCount >= REASSEMBLY_MAX_BLOCKS) {
+      const stored = this.reassembly.insert(dataStart, data, this.rcvNxt);
+      if (this.reassembly.budgetExceeded) {
+        this.drop('reassembly', segment, 'out-of-order memory of all connections full, data discarded');
+      } else if (!stored && this.reassembly.blockCount >= REASSEMBLY_MAX_BLOCKS) {
         this.drop('reassembly', segment, 'reassembly queue full, out-of-order data discarded');
       }
       this.ackNow = true;
@@ -884,10 +887,10 @@ export class TcpConnection extends TcpSender {
 
   /**
    * Enters TIME-WAIT, unless the configured maximum of connections wait
-   * there already. A peer that opens and closes connections faster than
-   * TIME-WAIT ends would otherwise grow the table without bound; beyond the
-   * limit the final ACK goes out and the connection closes at once, as
-   * Linux does beyond tcp_max_tw_buckets.
+   * there already. Without the limit, a peer that opens and closes
+   * connections faster than TIME-WAIT ends would grow the table without
+   * bound. Beyond it the final ACK goes out and the connection closes at
+   * once, as Linux does beyond tcp_max_tw_buckets.
    */
   protected override enterTimeWait(): void {
     if (this.host.stats.connectionsByState[TCP_STATE_NAMES[TcpState.TIME_WAIT]] < this.host.config.timeWaitMaxConnections) {
@@ -1042,9 +1045,9 @@ export class TcpConnection extends TcpSender {
   icmpError(seq: number, code: TcpErrorCode, hard: boolean, nextHopMtu: number): boolean {
     if (!seqInRange(seq, this.sndUna, this.sndMax)) return false;
     if (nextHopMtu > 0) {
-      // RFC 1191: fragmentation needed; shrink the MSS to the path MTU,
-      // but never below MIN_PATH_MTU_BYTES, so that a forged message
-      // cannot shrink the segments without bound.
+      // RFC 1191: fragmentation needed, so the MSS shrinks to the path MTU.
+      // It stops at MIN_PATH_MTU_BYTES, so that a forged message cannot
+      // shrink the segments without bound.
       const mss = Math.max(nextHopMtu, MIN_PATH_MTU_BYTES) - 40;
       if (mss < this.sendMss) {
         this.sendMss = mss;

@@ -13,7 +13,7 @@ import type { TcpCounters, TcpDropReason } from './counters';
 import { TcpError, type TcpErrorCode } from './errors';
 import type { TcpConnection } from './connection';
 import type { TcpListener } from './listener';
-import { ReassemblyQueue } from './reassembly';
+import { ReassemblyQueue, type ReassemblyBudget } from './reassembly';
 import { RTO_MIN_MS, RtoEstimator } from './retransmit';
 import { SackScoreboard } from './sack-scoreboard';
 import { SendBuffer } from './send-buffer';
@@ -101,6 +101,8 @@ export interface ConnectionHost {
   readonly logger: Logger;
   /** Counters the connection updates in place. */
   readonly stats: TcpCounters;
+  /** Out-of-order bytes of all connections together, and their limit. */
+  readonly reassemblyBudget?: ReassemblyBudget;
   readonly config: TcpConnectionConfig;
   /** MSS for segments we receive from `remote` (MTU of the route minus 40). */
   mss(remote: Ipv4Address): number;
@@ -190,7 +192,7 @@ export abstract class TcpControlBlock {
 
   // Data.
   readonly sendBuffer = new SendBuffer();
-  readonly reassembly = new ReassemblyQueue();
+  readonly reassembly: ReassemblyQueue;
   readonly scoreboard = new SackScoreboard();
   protected synAcknowledged = false;
   protected finQueued = false;
@@ -271,6 +273,7 @@ export abstract class TcpControlBlock {
     this.smallSegmentEnd = this.iss;
     this.tsOffset = timestampOffset >>> 0;
     this.receiveMss = host.mss(remoteAddress);
+    this.reassembly = new ReassemblyQueue(host.reassemblyBudget);
     this.congestion = new NewRenoCongestion(DEFAULT_SEND_MSS, this.iss, false);
     const clock = host.clock;
     this.retransmitTimer = new DeadlineTimer(clock, () => this.onRetransmitTimer());

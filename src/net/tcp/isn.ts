@@ -50,7 +50,7 @@ export class IsnGenerator {
    * F() of RFC 6528: SHA-256 over the secret key followed by the 4-tuple.
    * With a secret prefix and an input of fixed length this is a
    * pseudorandom function, and the one-shot hash costs about a quarter of
-   * an HMAC in Node 20, which matters when a SYN flood asks for one per SYN.
+   * an HMAC in Node 20, which matters when a SYN flood needs one per SYN.
    */
   private keyedHash(localAddress: Ipv4Address, localPort: number, remoteAddress: Ipv4Address, remotePort: number, purpose: number): number {
     const input = this.input;

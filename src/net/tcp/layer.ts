@@ -32,12 +32,15 @@ import { createDropCounters, type TcpCounters, type TcpDropReason } from './coun
 import { TcpError, type TcpErrorCode } from './errors';
 import { ISN_KEY_BYTES, IsnGenerator } from './isn';
 import { LISTEN_BACKLOG_DEFAULT, TcpListener, type TcpListenerHandler } from './listener';
+import type { ReassemblyBudget } from './reassembly';
 import { seqAdd, seqGt } from './sequence';
 import { TCP_STATE_NAMES, TcpState } from './state';
 import { SYN_COOKIE_PERIOD_MS, SynCookies } from './syn-cookie';
 
 /** Receive buffer per connection when the caller gives none. */
 export const RECEIVE_BUFFER_DEFAULT_BYTES = 256 * 1024;
+/** Out-of-order bytes all connections may hold together when the caller gives no limit: 256 full receive windows. */
+export const OUT_OF_ORDER_MAX_BYTES_DEFAULT = 64 * 1024 * 1024;
 /** Send buffer per connection (a soft limit on unacknowledged data) when the caller gives none. */
 export const SEND_BUFFER_DEFAULT_BYTES = 4 * 1024 * 1024;
 /** Dynamic port range for active opens (RFC 6335 section 6). */
@@ -87,6 +90,8 @@ export interface TcpLayerOptions {
   synCookies?: boolean;
   /** Connections held in TIME-WAIT at once (TIME_WAIT_MAX_CONNECTIONS_DEFAULT); more close without waiting. */
   timeWaitMaxConnections?: number;
+  /** Out-of-order bytes all connections may hold together (OUT_OF_ORDER_MAX_BYTES_DEFAULT); more is discarded. */
+  outOfOrderMaxBytes?: number;
   /** Leave checksums to the device (TcpTransmit.checksumPartial); default false. */
   checksumOffload?: boolean;
   /**
@@ -132,6 +137,7 @@ export class TcpLayer implements ConnectionHost {
   readonly logger: Logger;
   readonly config: TcpConnectionConfig;
   readonly stats: TcpCounters;
+  readonly reassemblyBudget: ReassemblyBudget;
   private readonly outputSegment: (segment: TcpTransmit) => void;
   private readonly routeMss: (destination: Ipv4Address) => number;
   private readonly localAddresses: () => readonly Ipv4Address[];
@@ -170,6 +176,7 @@ export class TcpLayer implements ConnectionHost {
     if (this.config.maxSegmentPayload > 0 && !this.checksumOffload) {
       throw new TcpError('EINVAL', 'segmentation offload needs checksum offload');
     }
+    this.reassemblyBudget = { heldBytes: 0, maxBytes: options.outOfOrderMaxBytes ?? OUT_OF_ORDER_MAX_BYTES_DEFAULT };
     this.isn = new IsnGenerator(this.random(ISN_KEY_BYTES), this.clock);
     this.cookies = options.synCookies ?? true ? new SynCookies(this.random(ISN_KEY_BYTES), this.clock) : undefined;
     this.nextEphemeralOffset = this.random(2).readUInt16BE(0) % (EPHEMERAL_PORT_LAST - EPHEMERAL_PORT_FIRST + 1);
@@ -220,8 +227,9 @@ export class TcpLayer implements ConnectionHost {
       return;
     }
     if (header.sourcePort === 0 || header.destinationPort === 0) {
-      // Port 0 is reserved and names no connection; a reset would only
-      // answer a scan (smoltcp rejects such segments as malformed too).
+      // Port 0 is reserved and names no connection, so a reply would only
+      // help a scan. smoltcp rejects such segments as malformed too, while
+      // Linux (6.x) still replies to them.
       this.dropRaw('malformed', source, destination, 'port 0');
       return;
     }
@@ -401,10 +409,10 @@ export class TcpLayer implements ConnectionHost {
 
   /**
    * Drops every listener and connection, for a stack that is shutting
-   * down: half-open and queued connections are reset as a closing listener
-   * does, the others end without a segment. Their timers stop, and their
-   * sockets see the end of the stream and close, without an error event
-   * that nobody may be listening for any more.
+   * down. Half-open and queued connections are reset as a closing listener
+   * does, and the others end without a segment. Their timers stop, and
+   * their sockets see the end of the stream and close without an 'error'
+   * event, which the application may no longer handle.
    */
   close(): void {
     for (const list of [...this.listeners.values()]) for (const listener of [...list]) listener.close();

@@ -8,6 +8,17 @@ import { seqDiff } from './sequence';
 /** Maximum number of separate blocks held; more would let tiny segments exhaust memory. */
 export const REASSEMBLY_MAX_BLOCKS = 256;
 
+/**
+ * Out-of-order bytes that the queues of one TCP layer hold together, and
+ * the most they may. Each connection's window bounds its own queue, but a
+ * peer with many connections could fill every window with data that never
+ * becomes deliverable.
+ */
+export interface ReassemblyBudget {
+  heldBytes: number;
+  readonly maxBytes: number;
+}
+
 const RECENT_SEGMENTS = 4;
 
 export class ReassemblyQueue {
@@ -16,6 +27,11 @@ export class ReassemblyQueue {
   /** Starting sequence numbers of the latest inserted segments, newest first, for SACK ordering. */
   private recent: number[] = [];
   private heldBytes = 0;
+  /** Whether the last insert stored less than it could because the shared budget ran out. */
+  budgetExceeded = false;
+
+  /** `budget` is shared with the other queues of the layer; without it only the block limit applies. */
+  constructor(private readonly budget?: ReassemblyBudget) {}
 
   get bytes(): number {
     return this.heldBytes;
@@ -40,6 +56,7 @@ export class ReassemblyQueue {
     const end = start + payload.length;
     let stored = false;
     let index = 0;
+    this.budgetExceeded = false;
 
     while (start < end) {
       // Skip blocks that end at or before the start of what remains.
@@ -55,11 +72,17 @@ export class ReassemblyQueue {
 
       if (this.blocks.length >= REASSEMBLY_MAX_BLOCKS) break;
       const pieceEnd = Math.min(end, nextStart);
+      const budget = this.budget;
+      if (budget !== undefined && budget.heldBytes + (pieceEnd - start) > budget.maxBytes) {
+        this.budgetExceeded = true;
+        break;
+      }
       const offset = start - (end - payload.length);
       const piece = Buffer.from(payload.subarray(offset, offset + (pieceEnd - start)));
       this.seqs.splice(index, 0, (base + start) >>> 0);
       this.blocks.splice(index, 0, piece);
       this.heldBytes += piece.length;
+      if (budget !== undefined) budget.heldBytes += piece.length;
       stored = true;
       index++;
       start = pieceEnd;
@@ -85,6 +108,7 @@ export class ReassemblyQueue {
       this.seqs.shift();
       this.blocks.shift();
       this.heldBytes -= block.length;
+      if (this.budget !== undefined) this.budget.heldBytes -= block.length;
       if (start + block.length > 0) return start === 0 ? block : block.subarray(-start);
     }
     return undefined;
@@ -122,6 +146,7 @@ export class ReassemblyQueue {
   }
 
   clear(): void {
+    if (this.budget !== undefined) this.budget.heldBytes -= this.heldBytes;
     this.seqs.length = 0;
     this.blocks.length = 0;
     this.recent.length = 0;

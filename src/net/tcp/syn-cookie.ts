@@ -83,8 +83,8 @@ export class SynCookies {
     counter: number,
   ): number {
     // SHA-256 over the secret key and fields of fixed length, a
-    // pseudorandom function at a quarter of the cost of an HMAC; a flood
-    // asks for one per SYN.
+    // pseudorandom function at a quarter of the cost of an HMAC, because a
+    // flood needs one per SYN.
     const input = this.input;
     const at = this.keyBytes;
     input.writeUInt32BE(localAddress >>> 0, at);

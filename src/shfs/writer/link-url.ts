@@ -75,7 +75,7 @@ export function parseLinkUrl(url: string): LinkTarget {
     if (hostPort[2] === '' || port > 0xffff) throw invalid(`invalid port in URL: ${url}`);
   }
 
-  if (path.length > ENTRY_FIELD_SIZES.path) {
+  if (Buffer.byteLength(path, 'utf8') > ENTRY_FIELD_SIZES.path) {
     throw invalid(`path in URL is longer than the ${ENTRY_FIELD_SIZES.path} bytes SHFS stores: ${url}`);
   }
 

@@ -161,9 +161,9 @@ export class VolumeWriter {
       writeObjectFields(slot, { chunk, offset: 0, length: source.size });
       writeCreatedAt(slot, nowSeconds());
       writeFlags(slot, 0);
-      writeMime(slot, Buffer.from(options.mime ?? '', 'utf8'));
+      writeMime(slot, fieldBytes('media type', options.mime ?? '', ENTRY_FIELD_SIZES.mime, options));
       clearEncoding(slot);
-      writeName(slot, Buffer.from(options.name ?? basename(path), 'utf8'));
+      writeName(slot, fieldBytes('name', options.name ?? basename(path), ENTRY_FIELD_SIZES.name, options));
       await this.commitSlot(index, slot);
 
       this.allocator.register(chunk, chunkCount);
@@ -206,7 +206,7 @@ export class VolumeWriter {
       slot[ENTRY_FIELDS.path] = 0;
     }
     writeCreatedAt(slot, nowSeconds());
-    writeName(slot, Buffer.from(options.name ?? posixBasename(url), 'utf8'));
+    writeName(slot, fieldBytes('name', options.name ?? posixBasename(url), ENTRY_FIELD_SIZES.name, options));
     await this.commitSlot(index, slot);
 
     this.link(index, slot);
@@ -429,6 +429,16 @@ export class VolumeWriter {
     if (backupTableRef !== 0) await this.layout.io.writeInChunk(backupTableRef + chunk, offset, slot);
     await this.layout.io.sync();
   }
+}
+
+/**
+ * Returns the UTF-8 bytes of a character field's text. Text longer than the
+ * field is stored cut short, as by the original tool, with a warning.
+ */
+function fieldBytes(field: string, text: string, size: number, options: OperationOptions): Buffer {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length > size) options.onWarning?.(`${field} longer than ${size} bytes is stored cut short: ${text}`);
+  return bytes;
 }
 
 function waitForDrain(out: Writable): Promise<void> {

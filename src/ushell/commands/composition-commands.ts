@@ -3,7 +3,7 @@ import { EXIT_FAILURE, EXIT_SUCCESS, type ShellCommand } from '../command-regist
 import { printUsage } from './command-helpers';
 
 const WHOLE_NUMBER = /^\d+$/;
-/** Longest pause of repeat, in ms: Node's timers take at most a signed 32-bit delay and fire at once beyond it. */
+/** Maximum pause of repeat, in ms: Node's timers take at most a signed 32-bit delay and fire at once beyond it. */
 export const REPEAT_DELAY_MAX_MS = 2 ** 31 - 1;
 
 export const timeCommand: ShellCommand = {

@@ -1,7 +1,7 @@
 // info: the appliance's identity and its volume.
 import { formatIpv4 } from '../../net/ipv4-address';
 import type { ShellCommand } from '../command-registry';
-import { formatDuration } from '../format';
+import { formatDuration, printable } from '../format';
 
 export const infoCommand: ShellCommand = {
   name: 'info',
@@ -17,7 +17,7 @@ export const infoCommand: ShellCommand = {
     session.print(`MiniCache for Linux ${context.version}, µShell`);
     session.print(` Interface: ${network.name}, ${network.mac}, ${address}${network.dhcp ? ' (DHCP)' : ''}`);
     session.print(` Services:  HTTP on port ${context.httpPort}, telnet shell`);
-    session.print(` Volume:    ${volume === undefined ? 'none mounted' : `${volume.name} (${volume.uuid}), ${volume.entries().length} objects`}`);
+    session.print(` Volume:    ${volume === undefined ? 'none mounted' : `${printable(volume.name)} (${volume.uuid}), ${volume.entries().length} objects`}`);
     session.print(` Up:        ${up}`);
   },
 };

@@ -1,7 +1,7 @@
 // ls and lsof: the objects of the mounted volume, and those being served.
 import type { ShfsEntry } from '../../shfs/types';
 import type { ShellCommand } from '../command-registry';
-import { formatDigestColumn, formatListingDate } from '../format';
+import { formatDigestColumn, formatListingDate, printable } from '../format';
 import { requireVolume } from './command-helpers';
 
 const LINK_TYPE_LABELS = { redirect: 'redir', raw: 'raw', auto: 'auto' } as const;
@@ -15,8 +15,8 @@ export function formatListingLine(entry: ShfsEntry, hashLength: number): string 
   const flags = `${entry.link !== undefined ? 'L' : '-'}${entry.isDefault ? 'D' : '-'}${entry.hidden ? 'H' : '-'}`;
   const location = entry.link !== undefined ? ' '.repeat(25) : `${String(entry.chunk).padStart(12)} ${String(entry.size).padStart(12)}`;
   const linkType = entry.link !== undefined ? LINK_TYPE_LABELS[entry.link.type] : '';
-  const mime = entry.link !== undefined ? '' : entry.mime;
-  return `${formatDigestColumn(entry.digestHex, hashLength)} ${location}   ${flags} ${linkType.padStart(5)} ${mime.padEnd(24)} ${formatListingDate(entry.createdAt).padEnd(18)} ${entry.name}`;
+  const mime = entry.link !== undefined ? '' : printable(entry.mime);
+  return `${formatDigestColumn(entry.digestHex, hashLength)} ${location}   ${flags} ${linkType.padStart(5)} ${mime.padEnd(24)} ${formatListingDate(entry.createdAt).padEnd(18)} ${printable(entry.name)}`;
 }
 
 export const lsCommand: ShellCommand = {
@@ -45,7 +45,7 @@ export const lsofCommand: ShellCommand = {
       users.set(connection.object.digestHex, user);
     }
     for (const [digestHex, user] of users) {
-      session.print(`${formatDigestColumn(digestHex, volume.hashLength)} ${String(user.count).padStart(12)}  ${user.name}`);
+      session.print(`${formatDigestColumn(digestHex, volume.hashLength)} ${String(user.count).padStart(12)}  ${printable(user.name)}`);
     }
   },
 };

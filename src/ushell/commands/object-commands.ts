@@ -2,7 +2,7 @@
 import type { ShfsEntry } from '../../shfs/types';
 import { EXIT_FAILURE, EXIT_SUCCESS, type ShellCommand } from '../command-registry';
 import type { CommandSession } from '../command-session';
-import { formatSize, hexDumpLines } from '../format';
+import { formatSize, hexDumpLines, printable } from '../format';
 import { linkUrl } from '../../http/origin-connection';
 import type { MountedVolume } from '../../shfs/types';
 import { printUsage, requireObject, requireVolume } from './command-helpers';
@@ -14,8 +14,8 @@ const LINK_DESCRIPTIONS = { redirect: 'redirect', raw: 'relative clone (raw)', a
 const TEXT_MEDIA_TYPES = /^(text\/|application\/(json|xml|javascript|ecmascript|x-sh)|image\/svg\+xml)|\+(json|xml)$/;
 
 export function describeObject(entry: ShfsEntry): string {
-  if (entry.link !== undefined) return `remote link: ${linkUrl(entry.link)}, ${LINK_DESCRIPTIONS[entry.link.type]}`;
-  return `${entry.mime === '' ? 'application/octet-stream' : entry.mime}, ${formatSize(entry.size)}`;
+  if (entry.link !== undefined) return `remote link: ${printable(linkUrl(entry.link))}, ${LINK_DESCRIPTIONS[entry.link.type]}`;
+  return `${entry.mime === '' ? 'application/octet-stream' : printable(entry.mime)}, ${formatSize(entry.size)}`;
 }
 
 export const fileCommand: ShellCommand = {

@@ -1,7 +1,7 @@
 // mount, umount, remount, shfs-info and lsvbd.
 import type { HashFunctionName } from '../../shfs/types';
 import { EXIT_FAILURE, type ShellCommand } from '../command-registry';
-import { formatListingDate } from '../format';
+import { formatListingDate, printable } from '../format';
 import { printUsage, requireVolume } from './command-helpers';
 
 const HASH_FUNCTION_LABELS: Record<HashFunctionName, string> = {
@@ -101,7 +101,7 @@ export const shfsInfoCommand: ShellCommand = {
     if (volume === undefined) return EXIT_FAILURE;
     const chunkKiB = volume.chunkSize / 1024;
     const lines = [
-      `Volume name:        ${volume.name}`,
+      `Volume name:        ${printable(volume.name)}`,
       `Volume UUID:        ${volume.uuid}`,
       `Creation date:      ${formatListingDate(volume.createdAt)}`,
       `Chunksize:          ${chunkKiB} KiB`,

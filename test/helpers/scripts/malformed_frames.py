@@ -3,7 +3,7 @@
 Run inside the test's network namespace as
     /usr/bin/python3 malformed_frames.py IFACE OUR_MAC OUR_IP TARGET_MAC TARGET_IP
 where IFACE is a port of the bridge without an address, OUR_MAC/OUR_IP a
-host the appliance knows from a static ARP entry, and TARGET_* the
+host the appliance has in a static ARP entry, and TARGET_* the
 appliance. Each class is sent REPEAT times; the script prints one JSON
 object naming the classes it sent, so that the test can look for the
 reason each one was dropped for in the appliance's debug log.

@@ -3,7 +3,7 @@
 Run inside the test's network namespace as
     /usr/bin/python3 tcp_probe.py MODE IFACE OUR_MAC OUR_IP TARGET_MAC TARGET_IP PORT [ARG]
 IFACE is a port of the bridge without an address, OUR_MAC/OUR_IP a host the
-appliance knows from a static ARP entry (the kernel owns neither, so it
+appliance has in a static ARP entry (the kernel owns neither, so it
 sends no resets of its own). Modes, each printing one JSON object:
 
     synack PORT all|mss   SYN with MSS, SACK-permitted, timestamps and window
@@ -87,7 +87,11 @@ class Probe:
         for name, value in reply.options:
             if name == "NOP" or name == "EOL":
                 continue
-            found.append([name, list(value) if isinstance(value, tuple) else (None if value == b"" else value)])
+            if isinstance(value, tuple):
+                value = list(value)
+            elif value == b"":
+                value = None
+            found.append([name, value])
         return {"reply": str(reply.flags), "ack": reply.ack, "options": found}
 
     def isns(self, count):

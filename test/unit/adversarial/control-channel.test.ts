@@ -16,7 +16,7 @@ interface RawResult {
   closed: boolean;
 }
 
-/** Connects, writes `pieces` one by one, optionally half-closes, and collects the answer. */
+/** Connects, writes `pieces` one by one, optionally half-closes, and collects the reply. */
 function rawExchange(socketPath: string, pieces: Array<string | Buffer>, options: { halfClose?: boolean; waitMs?: number } = {}): Promise<RawResult> {
   return new Promise((resolve) => {
     const socket = net.createConnection({ path: socketPath, allowHalfOpen: true });
@@ -181,8 +181,8 @@ describe('adversarial control channel', () => {
     });
 
     it.skip('rejects a socket path longer than sun_path', async () => {
-      // Bug: Node binds to the path cut at 107 bytes, then chmod fails with ENOENT on the full path;
-      // the message says nothing about the length, and a socket with the cut name stays behind.
+      // Bug: Node binds to the path cut at 107 bytes, and then chmod fails with ENOENT on the full path.
+      // The message does not mention the length, and a socket with the cut name stays behind.
       const long = path.join(dir, `${'x'.repeat(120)}.sock`);
       await assert.rejects(ControlChannel.open(long, async () => '', createLogger('control-test')), /too long/);
       assert.deepEqual(fs.readdirSync(dir).filter((name) => name.startsWith('xxx')), []);

@@ -1,7 +1,8 @@
 // Hostile and careless HTTP clients against the HTTP service, over in-memory
-// socket pairs: malformed request lines and fields, absurd ranges, junk in
-// conditional fields, percent-encoding tricks, pipelining floods, clients
-// that leave early, links, and a real volume unmounted while it is served.
+// socket pairs. They send malformed request lines and fields, absurd ranges,
+// junk in conditional fields, percent-encoding tricks and pipelining floods.
+// Others leave early, request links, or use a real volume that is unmounted
+// while it is served.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -289,18 +290,22 @@ describe('adversarial HTTP', () => {
         {
           connectOrigin: () => {
             connections++;
-            // An origin that never answers keeps the first response waiting.
+            // An origin that never responds keeps the first response waiting.
             return new Promise<Duplex>(() => undefined);
           },
-          originTimeouts: { connectMs: 60_000 },
+          originTimeouts: { connectMs: 200 },
         },
         EXTRA_OBJECTS,
       );
       const client = new HttpTestClient(linked.service);
       client.send(get('/raw-link').repeat(3));
       await waitMs(50);
+      const whileWaiting = connections;
       client.destroy();
+      // The first attempt times out within the test, and the queued requests connect nowhere after the client left.
+      await waitMs(300);
       await linked.service.close();
+      assert.equal(whileWaiting, 1);
       assert.equal(connections, 1);
     });
 
@@ -436,7 +441,7 @@ describe('adversarial HTTP on a real volume', () => {
     const volume = mounted!;
     const entry = volume.findByName('readme')!;
     await volume.unmount();
-    // The service still holds the old volume, as a request in flight does.
+    // The service still uses the old volume, as a request in flight does.
     const stale = new HttpService({ volume: () => volume, maxConnections: 8, serverName: SERVER_NAME });
     const response = await fetchOnce(stale, get('/readme'));
     await stale.close();

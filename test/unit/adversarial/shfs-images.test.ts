@@ -1,7 +1,8 @@
 // Damaged SHFS images: labels, configuration headers and hash table entries
-// with wrong or absurd values. Mounting must refuse with a message or serve
-// what is valid, and shfs-admin must report instead of crashing, hanging or
-// writing part of a volume. Also bad devices and option values for the tools.
+// with wrong or absurd values. Mounting must reject them with a message or
+// serve what is valid, and shfs-admin must report them instead of crashing,
+// hanging or writing part of a volume. Also bad devices and option values
+// for the tools.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -164,6 +165,47 @@ describe('adversarial SHFS images', () => {
       const createdAt = await withVolume(image, async (volume) => volume.createdAt.getTime());
       assert.equal(createdAt, 0);
     });
+  });
+
+  describe('members of a striped volume', () => {
+    let m0: Buffer;
+    let m1: Buffer;
+
+    before(() => {
+      m0 = gunzipSync(fs.readFileSync(path.join(FIXTURES_DIR, 'shfs', 'm0.img.gz')));
+      m1 = gunzipSync(fs.readFileSync(path.join(FIXTURES_DIR, 'shfs', 'm1.img.gz')));
+    });
+
+    /** Writes m0.img and a copy of m1.img with one label field changed, and returns both paths. */
+    function membersWith(offset: number, bytes: Buffer): [string, string] {
+      const first = path.join(dir, `m0-${imageCount}.img`);
+      const second = path.join(dir, `m1-${imageCount++}.img`);
+      fs.writeFileSync(first, m0);
+      const changed = Buffer.from(m1);
+      bytes.copy(changed, LABEL + offset);
+      fs.writeFileSync(second, changed);
+      return [first, second];
+    }
+
+    const f = COMMON_HEADER_FIELDS;
+    const cases: Array<[string, number, Buffer]> = [
+      ['stripe mode', f.stripeMode, u8(0)],
+      ['stripe size', f.stripeSize, u32(8192)],
+      ['member count', f.memberCount, u8(3)],
+      ['volume size', f.volumeSize, u64(1000n)],
+      ['member list', f.memberUuids, Buffer.alloc(16, 0xab)],
+    ];
+    for (const [field, offset, bytes] of cases) {
+      for (const reversed of [false, true]) {
+        it(`rejects a different ${field}${reversed ? ', damaged member first' : ''}`, async () => {
+          const members = membersWith(offset, bytes);
+          const paths = reversed ? [members[1], members[0]] : members;
+          const error = await mountError(paths);
+          assert.equal(error.code, 'EMEMBER');
+          assert.equal(error.message, `the labels of ${paths[0]} and ${paths[1]} differ in the ${field} of volume 'Striped' (d1fd21b5-06d9-4ca7-8244-2f321f33524e) (damaged label?)`);
+        });
+      }
+    }
   });
 
   describe('configuration headers', () => {
@@ -341,6 +383,29 @@ describe('adversarial SHFS images', () => {
       assert.deepEqual(result.stdout, fs.readFileSync(path.join(FIXTURES_DIR, 'demofs', 'logo.png')));
     });
 
+    it('warns about a name cut short', async () => {
+      const image = damaged([]);
+      const notes = path.join(FIXTURES_DIR, 'content', 'notes.txt');
+      const result = await runTool(shfsAdmin, ['-a', notes, '-n', 'n'.repeat(70), '-m', 'm'.repeat(40), image]);
+      const names = await withVolume(image, async (volume) => volume.entries().map((entry) => entry.name));
+      assert.equal(result.status, 0);
+      assert.equal(
+        result.stderr,
+        `shfs-admin: warning: media type longer than 32 bytes is stored cut short: ${'m'.repeat(40)}\n` +
+          `shfs-admin: warning: name longer than 64 bytes is stored cut short: ${'n'.repeat(70)}\n`,
+      );
+      assert.ok(names.includes('n'.repeat(64)), names.join(', '));
+    });
+
+    it('rejects a link path over 71 bytes of UTF-8', async () => {
+      const image = damaged([]);
+      const url = `http://origin.example/${'é'.repeat(40)}`;
+      const result = await runTool(shfsAdmin, ['-u', url, image]);
+      assert.equal(result.status, 1);
+      assert.equal(result.stderr, `shfs-admin: path in URL is longer than the 71 bytes SHFS stores: ${url}\n`);
+      assert.deepEqual(fs.readFileSync(image), demo);
+    });
+
     it('rejects a damaged configuration', async () => {
       const result = await runTool(shfsAdmin, ['-l', damaged([[CONFIG + CONFIG_HEADER_FIELDS.hashLength, u8(0)]])]);
       assert.equal(result.status, 1);
@@ -372,7 +437,9 @@ describe('adversarial SHFS images', () => {
 
     for (const device of ['/dev/null', 'FIFO', 'folder']) {
       it(`rejects ${device} as volume member`, async () => {
-        const target = device === 'FIFO' ? fifo : device === 'folder' ? dir : device;
+        let target = device;
+        if (device === 'FIFO') target = fifo;
+        if (device === 'folder') target = dir;
         const result = await runTool(shfsAdmin, ['-l', target]);
         assert.equal(result.status, 1);
         assert.equal(result.stderr, `shfs-admin: ${target} is neither a regular file nor a block device\n`);

@@ -110,7 +110,7 @@ describe('adversarial µShell', () => {
       client.send(repeated([IAC, AYT], 20_000));
       await waitMs(100);
       client.socket.resume();
-      // The answers arrive in many small pieces; runCommand would scan them all again for each one.
+      // The replies arrive in many small pieces, and runCommand would scan them all again for each one.
       await waitMs(300);
       const output = await client.runCommand('echo alive', 5000);
       client.destroy();
@@ -360,6 +360,34 @@ describe('adversarial µShell', () => {
       assert.equal(first, '');
       assert.equal(second, 'No SHFS filesystem mounted\r\n');
       assert.deepEqual(context.actions, ['umount']);
+    });
+  });
+
+  describe('hostile names on the volume', () => {
+    const EVIL_NAME = 'evil\x1b]0;pwned\x07\x9b2J.txt';
+    const EVIL_MIME = 'text/\x1b[31mred';
+
+    beforeEach(() => {
+      context = new FakeContext([{ name: EVIL_NAME, data: 'x\n', mime: EVIL_MIME }]);
+      shell = new UShellService({ context });
+    });
+
+    for (const command of ['ls', 'file', 'info', 'shfs-info']) {
+      it(`sends no control characters for ${command}`, async () => {
+        const client = await connect();
+        // A typed name would pass the line editor and be echoed, so file gets the digest.
+        const digest = context.currentVolume!.entries()[0].digestHex;
+        const output = await client.runCommand(command === 'file' ? `file ?${digest}` : command);
+        client.destroy();
+        assert.doesNotMatch(output, /[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f]/);
+      });
+    }
+
+    it('shows a control character as ?', async () => {
+      const client = await connect();
+      const output = await client.runCommand('ls');
+      client.destroy();
+      assert.match(output, / text\/\?\[31mred +.* evil\?\]0;pwned\?\?2J\.txt\r\n$/);
     });
   });
 

@@ -1,12 +1,13 @@
 // Fuzzing the whole stack: tens of thousands of valid, random and damaged
 // frames of every protocol, from a seed, into a NetworkStack on a memory
-// link that runs an echo server. Afterwards the stack must still answer
-// ping and carry a TCP exchange, no frame may have thrown, every drop must
-// be counted and logged with its reason, and the state it keeps (fragments
-// in reassembly, datagrams waiting for ARP, TCP connections, heap) must stay
-// within fixed limits and drain once the timers have run.
+// link that runs an echo server. Afterwards the stack must still reply to
+// ping and carry a TCP exchange, and no frame may have thrown. Every drop
+// must be counted and logged with its reason. The state the stack keeps
+// (fragments in reassembly, datagrams waiting for ARP, TCP connections,
+// heap) must stay within fixed limits and drain once the timers have run.
 //
-// FUZZ_SEED=<n> and FUZZ_FRAMES=<n> replay one seed with another length.
+// FUZZ_SEED=<n> and FUZZ_FRAMES=<n> replay one seed with another length;
+// FUZZ_REPORT=1 prints the stack's counters after each seed.
 import * as assert from 'node:assert/strict';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
@@ -68,6 +69,8 @@ const SERVER_SOCKET_LIMIT = 150;
 const TIME_WAIT_LIMIT = 200;
 /** TCP connections the target may hold at once: open sockets, both listeners' half-open queues, TIME-WAIT, and room for closing states. */
 const CONNECTION_LIMIT = SERVER_SOCKET_LIMIT + 2 * LISTEN_BACKLOG_DEFAULT + TIME_WAIT_LIMIT + 1000;
+/** Out-of-order TCP data the target may hold, small enough that the fuzzing reaches it. */
+const OUT_OF_ORDER_LIMIT_BYTES = 512 * 1024;
 /** Heap the stack may keep after the fuzzing, once every timer has run. */
 const HEAP_GROWTH_LIMIT_BYTES = 32 * 1024 * 1024;
 /** Time after which every timer of the target has run out: R2 retransmissions, FIN-WAIT-2, TIME-WAIT, reassembly, ARP. */
@@ -89,7 +92,7 @@ function forceGc(): () => void {
   return vm.runInNewContext('gc') as () => void;
 }
 
-/** A server that echoes what it receives (ECHO_PORT) or writes SOURCE_BYTES (SOURCE_PORT), and limits its open sockets. */
+/** Starts the servers: one echoes what it receives (ECHO_PORT), one writes SOURCE_BYTES (SOURCE_PORT); both limit their open sockets. */
 function startServers(bench: StackBench): { servers: TcpServer[]; sockets: Set<TcpSocket> } {
   const sockets = new Set<TcpSocket>();
   const adopt = (socket: TcpSocket): void => {
@@ -223,13 +226,19 @@ class FrameSource {
     return tcpFrame({ destinationMac: TARGET_MAC, sourceMac: PEER_MAC, source: PEER_IP, destination: TARGET_IP }, header, payload);
   }
 
-  /** A segment on a known session, with plausible or deliberately wrong sequence numbers, flags, window and options. */
+  /** Builds a segment on a known session, with plausible or deliberately wrong sequence numbers, flags, window and options. */
   private sessionSegment(): Uint8Array {
     const session = this.sessions.get(this.pick(this.sessionPorts)) as Session;
+    // Mostly in step, sometimes near the window, sometimes anywhere.
     const seqNoise = this.random.next();
-    const seqOffset = seqNoise < 0.75 ? 0 : seqNoise < 0.9 ? this.random.below(70_000) - 3000 : this.random.below(2 ** 32);
+    let seqOffset = 0;
+    if (seqNoise >= 0.9) seqOffset = this.random.below(2 ** 32);
+    else if (seqNoise >= 0.75) seqOffset = this.random.below(70_000) - 3000;
     const ackNoise = this.random.next();
-    const ackOffset = ackNoise < 0.6 ? 0 : ackNoise < 0.85 ? -this.random.below(20_000) : this.random.below(2 ** 32);
+    let ackOffset = 0;
+    if (ackNoise >= 0.85) ackOffset = this.random.below(2 ** 32);
+    else if (ackNoise >= 0.6) ackOffset = -this.random.below(20_000);
+
     const flags = this.pick([
       TcpFlags.ACK,
       TcpFlags.ACK,
@@ -338,7 +347,7 @@ class FrameSource {
     return rawFrame(TARGET_MAC, this.pick([TARGET_MAC, MAC_BROADCAST, 0x01005e000001]), EtherType.IPV4, this.bytes(60));
   }
 
-  /** A valid frame of any kind with one to three mutations, its checksums repaired most of the time. */
+  /** Builds a valid frame of any kind and applies one to three mutations, repairing its checksums most of the time. */
   private damaged(): Uint8Array[] {
     const roll = this.random.below(5);
     let base: Uint8Array;
@@ -372,6 +381,7 @@ function assertWithinLimits(bench: StackBench, seed: number, frame: number): voi
   assert.ok(counters.arp.pendingAddresses <= ARP_MAX_PENDING_ADDRESSES, `${where}: ${counters.arp.pendingAddresses} addresses being resolved`);
   assert.ok(counters.arp.pendingFrames <= ARP_MAX_PENDING_ADDRESSES * ARP_MAX_PENDING_PER_ADDRESS, `${where}: ${counters.arp.pendingFrames} datagrams wait for ARP`);
   assert.ok(bench.target.tcp.connectionTotal <= CONNECTION_LIMIT, `${where}: ${bench.target.tcp.connectionTotal} TCP connections`);
+  assert.ok(counters.tcpOutOfOrderBytes <= OUT_OF_ORDER_LIMIT_BYTES, `${where}: ${counters.tcpOutOfOrderBytes} out-of-order bytes held`);
   assert.deepEqual(bench.target.tcp.stats.connectionsByState, counters.tcp.connectionsByState, `${where}: live counts by state differ from the table`);
 }
 
@@ -409,7 +419,7 @@ describe('stack fuzzing', function () {
   for (const seed of SEEDS) {
     it(`survives seed ${seed}`, async () => {
       const gc = forceGc();
-      const bench = new StackBench({ seed, logLevel: 'debug', tcp: { timeWaitMaxConnections: TIME_WAIT_LIMIT } });
+      const bench = new StackBench({ seed, logLevel: 'debug', tcp: { timeWaitMaxConnections: TIME_WAIT_LIMIT, outOfOrderMaxBytes: OUT_OF_ORDER_LIMIT_BYTES } });
       try {
         const { servers, sockets } = startServers(bench);
         await bench.settle();
@@ -455,6 +465,7 @@ describe('stack fuzzing', function () {
         assert.equal(counters.reassembly.bytes, 0);
         assert.equal(counters.arp.pendingAddresses, 0);
         assert.equal(counters.arp.pendingFrames, 0);
+        assert.equal(counters.tcpOutOfOrderBytes, 0);
         assert.equal(await pingAnswered(bench, 0x1234_0002), true, `seed ${seed}: no echo reply after the timers ran`);
 
         bench.logLines.length = 0;
@@ -481,6 +492,7 @@ describe('stack fuzzing: codecs', () => {
     const udp = udpFrame(peer, 5353, 53, Buffer.from('udp payload'));
     const syn = tcpFrame(peer, { sourcePort: 40000, destinationPort: 80, flags: TcpFlags.SYN, mss: 1460, sackPermitted: true, hasTimestamp: true, timestampValue: 9, windowScale: 7 });
     const sack = tcpFrame(peer, { sourcePort: 40000, destinationPort: 80, flags: TcpFlags.ACK, hasTimestamp: true, sackBlocks: [1, 2, 3, 4, 5, 6] }, Buffer.from('data'));
+
     const dns = emitDns({
       id: 7,
       response: true,
@@ -504,6 +516,7 @@ describe('stack fuzzing: codecs', () => {
     pointerLoop.writeUInt16BE(0, 6);
     const pointerPastEnd = Buffer.from(pointerLoop);
     pointerPastEnd[13] = 0xff;
+
     const dhcp = emitDhcp({
       op: BootpOperation.REPLY,
       xid: 0x1234,
@@ -511,6 +524,7 @@ describe('stack fuzzing: codecs', () => {
       chaddr: TARGET_MAC,
       options: { messageType: DhcpMessageType.OFFER, subnetMask: 0xffffff00, routers: [CLIENT_IP], dnsServers: [CLIENT_IP, PEER_IP], leaseSeconds: 3600, serverId: CLIENT_IP },
     });
+
     return {
       ethernet: [echo, udp],
       arp: [arpFrameOf(TARGET_MAC, PEER_MAC, { operation: ArpOperation.REQUEST, senderMac: PEER_MAC, senderIp: PEER_IP, targetMac: 0, targetIp: TARGET_IP }).subarray(14)],
@@ -731,7 +745,7 @@ describe('stack fuzzing: regressions', function () {
     const first = peer.take().filter((segment) => segment.payload.length > 0);
     assert.equal(first[0].payload.length, 1460);
 
-    /** An ICMP "fragmentation needed" quoting the first unacknowledged segment, with or without DF. */
+    /** Builds an ICMP "fragmentation needed" that quotes the first unacknowledged segment, with or without DF. */
     const fragmentationNeeded = (mtu: number, dontFragment: boolean): Buffer => {
       const segment = tcpSegment(TARGET_IP, PEER_IP, { sourcePort: 9000, destinationPort: 41003, sequenceNumber: peer.targetSeq(1460), flags: TcpFlags.ACK });
       const quote = ipv4Frame({ destinationMac: PEER_MAC, sourceMac: TARGET_MAC, source: TARGET_IP, destination: PEER_IP, protocol: IpProtocol.TCP, dontFragment }, segment).subarray(14, 14 + 28);
@@ -768,6 +782,26 @@ describe('stack fuzzing: regressions', function () {
     const retransmitted = peer.take().filter((segment) => segment.header.sequenceNumber === peer.targetSeq(SEGMENT_BYTES));
     assert.equal(retransmitted.length, 1, 'segment 2 not retransmitted before the timeout');
     assert.equal(bench.target.tcp.stats.retransmittedSegments, 1);
+  });
+
+  it('starts a new recovery right at the old recovery point', async () => {
+    serve(9000, 30 * SEGMENT_BYTES);
+    const peer = new RawPeer(bench, { serverPort: 9000, peerPort: 41013, mss: 1460 + 12, sack: true, timestamps: true });
+    await peer.open();
+    assert.deepEqual(dataOffsets(peer), [0, 1, 2].map((i) => i * SEGMENT_BYTES));
+    peer.ack(SEGMENT_BYTES);
+    await bench.settle();
+    // Segment 1 is lost: recovery starts once segments up to 6 are out, so its recovery point is segment 7.
+    for (let i = 1; i <= 3; i++) peer.ack(SEGMENT_BYTES, [2 * SEGMENT_BYTES, (2 + i) * SEGMENT_BYTES]);
+    await bench.settle();
+    assert.deepEqual(dataOffsets(peer), [3, 4, 5, 6, 1].map((i) => i * SEGMENT_BYTES));
+    // The ACK of everything up to the recovery point ends the recovery, and segment 7 is lost too.
+    peer.ack(7 * SEGMENT_BYTES);
+    await bench.settle();
+    assert.deepEqual(dataOffsets(peer), [7, 8, 9].map((i) => i * SEGMENT_BYTES));
+    for (let i = 1; i <= 3; i++) peer.ack(7 * SEGMENT_BYTES, [8 * SEGMENT_BYTES, (8 + i) * SEGMENT_BYTES]);
+    await bench.settle();
+    assert.deepEqual(dataOffsets(peer), [10, 11, 7].map((i) => i * SEGMENT_BYTES), 'segment 7 not retransmitted before the timeout');
   });
 
   it('sends the rescue retransmission for a lost last segment', async () => {
@@ -840,6 +874,26 @@ describe('stack fuzzing: regressions', function () {
     assert.equal(bench.target.iface.arp.lookup(0xe0000001), undefined);
     assert.equal(dropCount('ARP with an invalid sender MAC'), 1);
     assert.equal(dropCount('ARP with an invalid sender address'), 2);
+  });
+
+  it('bounds out-of-order data across connections', async () => {
+    bench.close();
+    bench = new StackBench({ logLevel: 'debug', tcp: { outOfOrderMaxBytes: 10_000 } });
+    await bench.settle();
+    createServer(bench.target, (socket) => socket.on('error', () => undefined)).listen(9000);
+    const peers = [new RawPeer(bench, { serverPort: 9000, peerPort: 41011 }), new RawPeer(bench, { serverPort: 9000, peerPort: 41012 })];
+    for (const peer of peers) await peer.open();
+    // Each peer skips its first byte and sends 8000 bytes behind the gap.
+    for (const peer of peers) peer.inject({ flags: TcpFlags.ACK, sequenceNumber: (peer.peerNext + 1) >>> 0, acknowledgmentNumber: peer.targetSeq(0) }, Buffer.alloc(8000, 0x44));
+    await bench.settle();
+    assert.equal(bench.target.counters().tcpOutOfOrderBytes, 8000);
+    assert.equal(bench.target.tcp.stats.dropped.reassembly, 1);
+    assert.ok(bench.logLines.some((line) => line.includes('out-of-order memory of all connections full')), bench.logLines.join('\n'));
+
+    // Filling the first peer's gap delivers its data and frees the memory.
+    peers[0].inject({ flags: TcpFlags.ACK, acknowledgmentNumber: peers[0].targetSeq(0) }, Buffer.alloc(1, 0x44));
+    await bench.settle();
+    assert.equal(bench.target.counters().tcpOutOfOrderBytes, 0);
   });
 
   it('stops every connection timer when the stack closes', async () => {
