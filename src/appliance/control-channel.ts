@@ -9,6 +9,8 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Logger } from '../log';
 
+/** Longest path a UNIX socket address holds (sun_path is 108 bytes, NUL included). */
+const SOCKET_PATH_MAX_BYTES = 107;
 /** Longest request line accepted, in bytes. */
 const MAX_REQUEST_BYTES = 64 * 1024;
 /** Time a client has to send its request. */
@@ -39,12 +41,20 @@ export class ControlChannel {
    */
   static async open(socketPath: string, handler: ControlHandler, logger: Logger): Promise<ControlChannel> {
     const channel = new ControlChannel(socketPath, logger);
+    if (Buffer.byteLength(socketPath) > SOCKET_PATH_MAX_BYTES) {
+      throw new Error(`control socket path ${socketPath} is too long: a UNIX socket path has at most ${SOCKET_PATH_MAX_BYTES} bytes`);
+    }
     fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o755 });
-    if (fs.existsSync(socketPath)) {
+    const existing = fs.lstatSync(socketPath, { throwIfNoEntry: false });
+    if (existing !== undefined) {
+      // Only a socket left by an appliance that is gone is replaced; any
+      // other file at the path is kept.
+      if (!existing.isSocket()) throw new Error(`control socket path ${socketPath} exists and is not a socket (pass another --ctl PATH or -h)`);
       if (await isAlive(socketPath)) throw new Error(`control socket ${socketPath} is in use by another appliance (pass --ctl PATH or -h)`);
       fs.unlinkSync(socketPath);
     }
-    const server = net.createServer((socket) => channel.serve(socket, handler));
+    // allowHalfOpen: a client may end its side after the request (echo ... | socat) and still get the reply.
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => channel.serve(socket, handler));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(socketPath, () => {
@@ -74,7 +84,10 @@ export class ControlChannel {
     const onData = (data: string): void => {
       buffered += data;
       if (buffered.length > MAX_REQUEST_BYTES) {
+        socket.off('data', onData);
         this.reply(socket, { ok: false, error: 'request too long' });
+        // Nothing more is read; a client that goes on sending is cut off.
+        socket.once('finish', () => socket.destroy());
         return;
       }
       const newline = buffered.indexOf('\n');
@@ -90,9 +103,10 @@ export class ControlChannel {
       this.logger.info(`request: ${description}`);
       handler(request).then(
         (output) => this.reply(socket, { ok: true, output }),
-        (error: Error) => {
-          this.logger.warn(`request failed: ${description}: ${error.message}`);
-          this.reply(socket, { ok: false, error: error.message });
+        (error: unknown) => {
+          const message = error instanceof Error ? error.message : String(error);
+          this.logger.warn(`request failed: ${description}: ${message}`);
+          this.reply(socket, { ok: false, error: message });
         },
       );
     };
@@ -102,6 +116,8 @@ export class ControlChannel {
   private reply(socket: net.Socket, response: ControlResponse): void {
     if (!socket.writable) return;
     socket.end(`${JSON.stringify(response)}\n`);
+    // A client that never ends its side is let go after the request timeout.
+    socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy());
   }
 }
 

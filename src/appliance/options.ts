@@ -1,5 +1,6 @@
 // Command line of the appliance: the original MiniCache's short options
 // with their meanings, plus the long options of the Linux version.
+import * as os from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseIpv4, parseIpv4Cidr, type Ipv4Address, type Ipv4Cidr } from '../net/ipv4-address';
 import { isMulticastMac, parseMac, type MacAddress } from '../net/wire/ethernet';
@@ -172,14 +173,25 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   };
   if (values.d !== undefined) options.dnsServers.push(parseAddressOption(values.d, '-d', 'invalid primary DNS IP (e.g. 192.168.122.1)'));
   if (values.e !== undefined) options.dnsServers.push(parseAddressOption(values.e, '-e', 'invalid secondary DNS IP (e.g. 192.168.122.1)'));
-  if (options.tapName.length === 0 || options.tapName.length > 15) throw new UsageError(`--tap ${options.tapName}: a TAP name has 1 to 15 characters`);
-  if (options.bridge !== undefined && (options.bridge.length === 0 || options.bridge.length > 15)) throw new UsageError(`--bridge ${options.bridge}: a bridge name has 1 to 15 characters`);
+  checkInterfaceName(options.tapName, '--tap', 'a TAP name');
+  if (options.bridge !== undefined) checkInterfaceName(options.bridge, '--bridge', 'a bridge name');
   if (options.httpPort === options.shellPort) throw new UsageError(`--http-port and --shell-port are both ${options.httpPort}`);
   if (options.demo && options.devices.length > 0) throw new UsageError('--demo serves the built-in demo volume: use it without -b');
   if (options.gateway !== undefined && options.address !== undefined && !sameSubnet(options.gateway, options.address)) {
     throw new UsageError(`-g: the gateway is not in the subnet of -i`);
   }
   return { kind: 'run', options };
+}
+
+/**
+ * Checks a network interface name as the kernel does (dev_valid_name):
+ * 1 to 15 bytes, not "." or "..", without '/', ':' or white space.
+ */
+function checkInterfaceName(name: string, option: string, what: string): void {
+  if (name.length === 0 || Buffer.byteLength(name) > 15) throw new UsageError(`${option} ${name}: ${what} has 1 to 15 characters`);
+  if (name === '.' || name === '..' || /[/:\s]/.test(name)) {
+    throw new UsageError(`${option} ${name}: ${what} must not be "." or ".." or contain '/', ':' or white space`);
+  }
 }
 
 function parseInteger(text: string, option: string, message: string, min: number, max: number): number {
@@ -248,6 +260,10 @@ function parseSize(text: string): number {
   if (match === null) throw new UsageError(`--cache-size ${text}: invalid size (e.g. 64M or 1G)`);
   const bytes = Number(match[1]) * SIZE_UNITS[match[2].toUpperCase()];
   if (bytes < MIN_CACHE_SIZE_BYTES) throw new UsageError(`--cache-size ${text}: the cache needs at least 1M`);
+  const memoryBytes = os.totalmem();
+  if (bytes > memoryBytes) {
+    throw new UsageError(`--cache-size ${text}: larger than the machine's memory (${Math.floor(memoryBytes / 1024 ** 2)}M)`);
+  }
   return bytes;
 }
 

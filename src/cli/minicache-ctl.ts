@@ -69,7 +69,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (action === undefined) return usageError('missing ACTION');
   // The appliance runs in another working directory: files are passed as absolute paths.
   const args = action === 'add-obj' && rawArgs.length > 0 ? [path.resolve(rawArgs[0]), ...rawArgs.slice(1)] : action === 'mount' ? rawArgs.map((arg) => path.resolve(arg)) : rawArgs;
-  if (!(action in CONTROL_ACTIONS)) return usageError(`unknown action '${action}'`);
+  if (!Object.hasOwn(CONTROL_ACTIONS, action)) return usageError(`unknown action '${action}'`);
   if (parsed.values.ctl !== undefined && parsed.values.tap !== undefined) return usageError('--ctl and --tap exclude each other');
 
   const socketPath = parsed.values.ctl ?? (parsed.values.tap !== undefined ? path.join(CONTROL_SOCKET_DIR, `${parsed.values.tap}.sock`) : findOnlySocket());
