@@ -993,7 +993,7 @@ export class TcpConnection extends TcpSender {
 
   /** RFC 6675 section 5 step (C): send while cwnd - pipe allows a segment, choosing with NextSeg(). */
   private sackRecoverySend(): void {
-    const mss = this.effectiveSendMss;
+    const mss = this.dataSegmentMss;
     const scoreboard = this.scoreboard;
     for (let sent = 0; sent < 1000; sent++) {
       const pipe = scoreboard.pipe(this.sndUna, this.sndNxt, mss);

@@ -70,6 +70,10 @@ export const PAWS_IDLE_LIMIT_MS = 24 * 24 * 3600 * 1000;
 export const WINDOW_SCALE_MAX = 14;
 /** Bytes the timestamps option takes in every segment once negotiated, with its padding. */
 export const TIMESTAMPS_OPTION_SPACE = 12;
+/** SACK option space besides its blocks: kind, length and two NOPs for alignment (RFC 2018 section 3). */
+const SACK_OPTION_BASE_SPACE = 4;
+/** Bytes of one SACK block: left and right edge. */
+const SACK_BLOCK_BYTES = 8;
 /** Largest value of the 16-bit window field. */
 export const WINDOW_FIELD_MAX = 0xffff;
 
@@ -192,6 +196,8 @@ export abstract class TcpControlBlock {
 
   // Data.
   readonly sendBuffer = new SendBuffer();
+  /** Scratch list for dataSegmentMss. */
+  private readonly sackScratch: number[] = [];
   readonly reassembly: ReassemblyQueue;
   readonly scoreboard = new SackScoreboard();
   protected synAcknowledged = false;
@@ -300,6 +306,19 @@ export abstract class TcpControlBlock {
   /** Effective MSS for data we send: the negotiated MSS minus options in every segment (RFC 9293 3.7.1). */
   get effectiveSendMss(): number {
     return this.sendMss - (this.timestampsEnabled ? TIMESTAMPS_OPTION_SPACE : 0);
+  }
+
+  /**
+   * Payload limit of the next data segment: the effective MSS minus the
+   * SACK option that prepareHeader adds while out-of-order data is queued
+   * (4 + 8 bytes per block, padded), so the segment still fits the MTU.
+   */
+  get dataSegmentMss(): number {
+    if (!this.sackEnabled || this.reassembly.empty) return this.effectiveSendMss;
+    this.sackScratch.length = 0;
+    this.reassembly.sackBlocks(this.rcvNxt, this.timestampsEnabled ? 3 : 4, this.sackScratch);
+    const blocks = this.sackScratch.length / 2;
+    return blocks === 0 ? this.effectiveSendMss : this.effectiveSendMss - (SACK_OPTION_BASE_SPACE + SACK_BLOCK_BYTES * blocks);
   }
 
   /** Bytes sent and not yet acknowledged. */

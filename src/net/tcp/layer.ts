@@ -428,7 +428,7 @@ export class TcpLayer implements ConnectionHost {
   }
 
   transmit(from: TcpControlBlock, header: TcpHeader, payload: readonly Uint8Array[], payloadLength: number): void {
-    this.emit(from.localAddress, from.remoteAddress, header, payload, payloadLength, from.effectiveSendMss);
+    this.emit(from.localAddress, from.remoteAddress, header, payload, payloadLength, from.dataSegmentMss);
   }
 
   canAccept(connection: TcpConnection): boolean {

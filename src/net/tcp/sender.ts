@@ -55,7 +55,7 @@ export abstract class TcpSender extends TcpControlBlock {
   }
 
   protected sendData(): void {
-    const mss = this.effectiveSendMss;
+    const mss = this.dataSegmentMss;
     const now = this.host.clock.now();
 
     // RFC 5681 4.1: after an idle period longer than the RTO, restart from
@@ -146,7 +146,7 @@ export abstract class TcpSender extends TcpControlBlock {
       }
     }
     if (length > 0) this.repliedSinceReceive = true;
-    if (length < this.effectiveSendMss && seqGt(seqAdd(seq, length), this.smallSegmentEnd)) {
+    if (length < this.dataSegmentMss && seqGt(seqAdd(seq, length), this.smallSegmentEnd)) {
       this.smallSegmentEnd = seqAdd(seq, length);
     }
     if (retransmission) {
@@ -166,7 +166,7 @@ export abstract class TcpSender extends TcpControlBlock {
    * back, and returns the sequence number after it.
    */
   protected retransmitFirst(): number {
-    const mss = this.effectiveSendMss;
+    const mss = this.dataSegmentMss;
     const outstanding = seqDiff(this.sndMax, this.sndUna);
     const length = Math.min(mss, outstanding, this.sendBuffer.length);
     const fin = this.finSent && length === this.sendBuffer.length && seqGe(this.finSeq, this.sndUna);

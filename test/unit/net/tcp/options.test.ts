@@ -171,6 +171,23 @@ describe('tcp options', () => {
       assertSegment(tcp.takeOne(), { acknowledgmentNumber: PEER, sackBlocks: [PEER + 300, PEER + 350, PEER + 100, PEER + 150] });
     });
 
+    it('shortens data segments that carry SACK blocks', () => {
+      const tcp = new TcpHarness(ALL_OPTIONS);
+      const { connection, iss } = tcp.establishPassive(SACK_SYN);
+      // Out-of-order data from the peer: our data segments now carry a SACK block.
+      tcp.send({ flags: ACK, sequenceNumber: PEER + 100, acknowledgmentNumber: seq(iss, 1), window: 65535 }, 'x'.repeat(50));
+      tcp.take();
+      connection.write(Buffer.alloc(3000, 0x41));
+      const segments = tcp.take().filter((segment) => segment.payload.length > 0);
+      assert.ok(segments.length >= 2, `${segments.length} data segments`);
+      for (const segment of segments) {
+        assert.deepEqual(segment.sackBlocks, [PEER + 100, PEER + 150]);
+        // MSS 1000 minus one SACK block with its option header (4 + 8): options never push a segment past the MSS.
+        assert.ok(segment.payload.length <= 1000 - 12, `payload of ${segment.payload.length} bytes`);
+      }
+      assert.equal(segments[0].payload.length, 988);
+    });
+
     it('sends no SACK blocks once the gap is filled', () => {
       const tcp = new TcpHarness(ALL_OPTIONS);
       const { iss } = tcp.establishPassive(SACK_SYN);
