@@ -37,8 +37,11 @@ namespace minicache {
 
 namespace {
 
-constexpr size_t kMaxFramesPerBatch = 64;
-constexpr size_t kMinScratchBytes = 256 * 1024;
+constexpr size_t kMaxFramesPerBatch = 256;
+// Room reserved per frame of a batch beyond one maximum-size frame: a
+// batch of small frames (ACKs, requests) fills kMaxFramesPerBatch, while a
+// batch of large frames (TSO from the kernel) ends when the room is used.
+constexpr size_t kTypicalFrameBytes = 2048;
 constexpr size_t kMaxWritevParts = 64;
 
 // Runs one interface ioctl on a throwaway AF_INET socket.
@@ -146,6 +149,18 @@ Napi::Value SetInterfaceAddress(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// setInterfaceTxQueueLength(name, frames): the queue of frames the kernel
+// holds for the interface (for a TAP, the frames waiting to be read).
+Napi::Value SetInterfaceTxQueueLength(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct ifreq ifr;
+  if (!FillName(env, info[0], &ifr)) return env.Undefined();
+  ifr.ifr_qlen = info[1].As<Napi::Number>().Int32Value();
+  int err = InterfaceIoctl(SIOCSIFTXQLEN, &ifr);
+  if (err != 0) ThrowInterfaceError(env, "cannot set the queue length of interface", ifr.ifr_name, err);
+  return env.Undefined();
+}
+
 // createBridge(name) / deleteBridge(name)
 Napi::Value BridgeControl(const Napi::CallbackInfo& info, unsigned long request, const char* what) {
   Napi::Env env = info.Env();
@@ -246,7 +261,7 @@ class Tap : public Napi::ObjectWrap<Tap> {
       return;
     }
     name_ = ifr.ifr_name;
-    scratch_.resize(std::max(kMinScratchBytes, 4 * static_cast<size_t>(frame_max_)));
+    scratch_.resize(kMaxFramesPerBatch * kTypicalFrameBytes + static_cast<size_t>(frame_max_));
   }
 
   ~Tap() override { CloseNow(); }
@@ -452,6 +467,8 @@ void InitTap(Napi::Env env, Napi::Object exports) {
   exports.Set("interfaceIndex", Napi::Function::New(env, InterfaceIndex, "interfaceIndex"));
   exports.Set("setInterfaceUp", Napi::Function::New(env, SetInterfaceUp, "setInterfaceUp"));
   exports.Set("setInterfaceMtu", Napi::Function::New(env, SetInterfaceMtu, "setInterfaceMtu"));
+  exports.Set("setInterfaceTxQueueLength",
+              Napi::Function::New(env, SetInterfaceTxQueueLength, "setInterfaceTxQueueLength"));
   exports.Set("setInterfaceAddress", Napi::Function::New(env, SetInterfaceAddress, "setInterfaceAddress"));
   exports.Set("createBridge", Napi::Function::New(env, CreateBridge, "createBridge"));
   exports.Set("deleteBridge", Napi::Function::New(env, DeleteBridge, "deleteBridge"));

@@ -36,6 +36,8 @@ export interface NativeAddon {
   interfaceIndex(name: string): number;
   setInterfaceUp(name: string, up: boolean): void;
   setInterfaceMtu(name: string, mtu: number): void;
+  /** Sets how many frames the kernel queues for the interface (txqueuelen). */
+  setInterfaceTxQueueLength(name: string, frames: number): void;
   setInterfaceAddress(name: string, address: string, netmask: string): void;
   createBridge(name: string): void;
   deleteBridge(name: string): void;

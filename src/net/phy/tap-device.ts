@@ -10,6 +10,12 @@ import { IPV4_MAX_DATAGRAM_BYTES } from '../wire/ipv4';
 import { parseVirtioNetHeader, TunOffload, VIRTIO_NET_HEADER_BYTES, VirtioNetFlags } from '../wire/virtio-net';
 import type { FrameDevice, FrameReceiver, OutgoingFrame } from './device';
 
+/**
+ * Frames the kernel queues for us to read (txqueuelen of the TAP; Linux
+ * defaults to 1000). Bursts of client ACKs and SYN floods overflow 1000
+ * while the appliance is busy writing.
+ */
+const TAP_QUEUE_FRAMES = 10_000;
 /** Room for an 802.1Q tag on frames the kernel hands us. */
 const VLAN_TAG_BYTES = 4;
 
@@ -54,6 +60,7 @@ export class TapDevice implements FrameDevice {
         tap.setOffload(TunOffload.CSUM | TunOffload.TSO4);
       }
       native.setInterfaceMtu(tap.name, options.mtu);
+      native.setInterfaceTxQueueLength(tap.name, TAP_QUEUE_FRAMES);
       if (options.bridge !== undefined) native.attachToBridge(tap.name, options.bridge);
       native.setInterfaceUp(tap.name, true);
     } catch (error) {
