@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as v8 from 'node:v8';
 import { exportRecords, formatStatisticsExport } from '../http';
 import type { HttpConnectionInfo, HttpStatistics } from '../http/types';
+import type { StackCounters } from '../net/stack';
 import { formatMac } from '../net/wire/ethernet';
 import type { MountedVolume, ShfsEntry } from '../shfs/types';
 import type { BlockDeviceInfo, MemoryReport, NetworkInterfaceInfo, ShellContext, StatisticsExportResult } from '../ushell/context';
@@ -100,6 +101,10 @@ export class ApplianceShellContext implements ShellContext {
         resetsSent: tcp?.resetsSent ?? 0,
       },
     };
+  }
+
+  networkCounters(): StackCounters | undefined {
+    return this.appliance.stack?.counters();
   }
 
   httpStatistics(): HttpStatistics | undefined {

@@ -3,6 +3,7 @@
 import type { HeapInfo } from 'node:v8';
 import type { HttpConnectionInfo, HttpStatistics } from '../http/types';
 import type { Ipv4Address } from '../net/ipv4-address';
+import type { StackCounters } from '../net/stack';
 import type { MountedVolume, ShfsEntry } from '../shfs/types';
 
 export interface InterfaceCounters {
@@ -89,6 +90,8 @@ export interface ShellContext {
   prefetchAll(): Promise<void>;
 
   network(): NetworkInterfaceInfo;
+  /** Every counter of the stack; undefined while the network is not running. */
+  networkCounters(): StackCounters | undefined;
   /** Undefined while the HTTP server is not running. */
   httpStatistics(): HttpStatistics | undefined;
   httpConnections(): readonly HttpConnectionInfo[];

@@ -144,11 +144,14 @@ describe('appliance end to end', function () {
 
   it('lists the volume over telnet', async () => {
     // The real telnet client, fed with a command and exit a little later.
-    const script = "(sleep 1; printf 'ls\\r\\n'; sleep 1; printf 'exit\\r\\n'; sleep 1) | telnet 192.168.122.2 23";
+    const script = "(sleep 1; printf 'ls\\r\\n'; sleep 0.5; printf 'netstat\\r\\n'; sleep 1; printf 'exit\\r\\n'; sleep 1) | telnet 192.168.122.2 23";
     const result = await namespace.exec('sh', ['-c', script], { timeoutMs: 20_000 });
     assert.match(result.stdout, /µsh#/);
     for (const file of DEMO_FILES) assert.match(result.stdout, new RegExp(file.name.replace('.', '\\.')));
     assert.match(result.stdout, /1e833c10400fd4cd/);
+    // netstat counts this very session among the established connections.
+    assert.match(result.stdout, /connections: .*ESTABLISHED [1-9]/);
+    assert.match(result.stdout, /ICMP: {4}echo requests \d+/);
   });
 
   it('reads the image with O_DIRECT', () => {

@@ -8,7 +8,7 @@ import { httpInfoCommand } from './http-info';
 import { infoCommand } from './info';
 import { lsCommand, lsofCommand } from './listing-commands';
 import { freeCommand, mallinfoCommand } from './memory-commands';
-import { ifconfigCommand } from './network-commands';
+import { ifconfigCommand, netstatCommand } from './network-commands';
 import { catCommand, dfCommand, fileCommand } from './object-commands';
 import { haltCommand, rebootCommand, suspendCommand } from './power-commands';
 import { clearCommand, echoCommand, exitCommand, whoCommand } from './session-commands';
@@ -37,6 +37,7 @@ export const BUILTIN_COMMANDS: readonly ShellCommand[] = [
   lsvbdCommand,
   mallinfoCommand,
   mountCommand,
+  netstatCommand,
   prefetchCommand,
   prefetchAllCommand,
   rebootCommand,

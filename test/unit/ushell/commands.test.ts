@@ -46,8 +46,8 @@ describe('µShell commands', () => {
     return volume.entry(name).digestHex;
   }
 
-  it('registers every command of the original', () => {
-    const expected = 'cat df echo exit export-stats file flush free halt help ifconfig info ls lsof lsvbd mallinfo mount prefetch prefetch-all reboot remount repeat shfs-info stats suspend time umount uptime who xargs http-info cache-info date clear';
+  it('registers every command of the original and netstat', () => {
+    const expected = 'cat df echo exit export-stats file flush free halt help ifconfig info ls lsof lsvbd mallinfo mount netstat prefetch prefetch-all reboot remount repeat shfs-info stats suspend time umount uptime who xargs http-info cache-info date clear';
     assert.deepEqual(BUILTIN_COMMANDS.map((command) => command.name).sort(), expected.split(' ').sort());
   });
 
@@ -432,6 +432,35 @@ describe('µShell commands', () => {
       context.network = () => ({ ...base, dhcp: true, ipv4: undefined, gateway: undefined, dnsServers: [] });
       const output = await run('ifconfig');
       assert.match(output, /UP BROADCAST ARP ETHERNET DHCP MTU:1500\r\n {10}inet addr: none \(waiting for a DHCP lease\)\r\n {10}DNS:none\r\n/);
+    });
+
+    it('netstat shows every counter', async () => {
+      assert.equal(
+        await run('netstat'),
+        lines(
+          'Frames:  in 100 (64000 bytes), out 90 (120000 bytes), not sent 0',
+          'Dropped: 9',
+          '  7  multicast frame',
+          '  2  IPv6 is not supported',
+          'IPv4:    datagrams in 80, out 85; fragments in 3, out 3; reassembled 1',
+          '         in reassembly 0 (0 bytes), timed out 1, evicted 0',
+          'ARP:     2 entries, 0 resolving (0 datagrams waiting), 0 dropped unresolved',
+          'ICMP:    echo requests 4, replies 4; errors sent 1 (0 rate-limited), received 0',
+          'UDP:     datagrams in 5, out 5, to closed ports 1',
+          'TCP:     segments in 80, out 85, retransmitted 4; resets sent 1, received 0',
+          '         opens active 0, passive 6; timeouts 0; SYN cookies sent 0, accepted 0; challenge ACKs 0',
+          '         connections: LISTEN 2, ESTABLISHED 3',
+          '         out-of-order data held: 0 bytes; TIME-WAIT overflows 0',
+          '         dropped: 7',
+          '  5  closed-port',
+          '  2  checksum',
+        ),
+      );
+    });
+
+    it('netstat without a network', async () => {
+      context.counters = undefined;
+      assert.equal(await run('netstat'), lines('The network is not running.'));
     });
 
     it('free shows bytes', async () => {

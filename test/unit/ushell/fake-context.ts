@@ -5,6 +5,8 @@ import type { HeapInfo } from 'node:v8';
 import type { HttpConnectionInfo, HttpStatistics } from '../../../src/http';
 import { parseIpv4 } from '../../../src/net/ipv4-address';
 import type { ShfsEntry } from '../../../src/shfs/types';
+import type { StackCounters } from '../../../src/net/stack';
+import { createDropCounters } from '../../../src/net/tcp/counters';
 import type { BlockDeviceInfo, MemoryReport, NetworkInterfaceInfo, ShellContext, StatisticsExportResult } from '../../../src/ushell';
 import { FakeVolume, type FakeObject } from '../../helpers/fake-volume';
 
@@ -78,6 +80,41 @@ export class FakeContext implements ShellContext {
     counters: { rxFrames: 100, rxBytes: 64000, rxDropped: 2, txFrames: 90, txBytes: 120000, txDropped: 0 },
     tcp: { activeConnections: 3, segmentsReceived: 80, segmentsSent: 85, retransmissions: 4, resetsSent: 1 },
   });
+
+  counters: StackCounters | undefined = {
+    interface: { framesIn: 100, bytesIn: 64000, framesOut: 90, bytesOut: 120000, sendFailures: 0 },
+    drops: [
+      ['multicast frame', 7],
+      ['IPv6 is not supported', 2],
+    ],
+    dropsTotal: 9,
+    ipv4: { datagramsIn: 80, datagramsOut: 85, fragmentsIn: 3, fragmentsOut: 3, reassembled: 1 },
+    reassembly: { datagrams: 0, bytes: 0, timeouts: 1, evictions: 0 },
+    arp: { entries: 2, pendingAddresses: 0, pendingFrames: 0, unresolvedDrops: 0 },
+    icmp: { echoRequests: 4, echoReplies: 4, errorsSent: 1, errorsRateLimited: 0, errorsReceived: 0 },
+    udp: { datagramsIn: 5, datagramsOut: 5, noPort: 1 },
+    tcp: {
+      segmentsReceived: 80,
+      segmentsSent: 85,
+      retransmittedSegments: 4,
+      resetsSent: 1,
+      resetsReceived: 0,
+      activeOpens: 0,
+      passiveOpens: 6,
+      timeouts: 0,
+      synCookiesSent: 0,
+      synCookiesAccepted: 0,
+      challengeAcksSent: 0,
+      timeWaitOverflows: 0,
+      dropped: { ...createDropCounters(), checksum: 2, 'closed-port': 5 },
+      connectionsByState: { LISTEN: 2, ESTABLISHED: 3, 'TIME-WAIT': 0 },
+    },
+    tcpOutOfOrderBytes: 0,
+  };
+
+  networkCounters(): StackCounters | undefined {
+    return this.counters;
+  }
 
   constructor(objects: FakeObject[] = OBJECTS) {
     this.currentVolume = new FakeVolume(objects, { name: 'DemoVol' });
