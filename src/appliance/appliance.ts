@@ -236,7 +236,24 @@ export class Appliance {
     return this.dns;
   }
 
+  /** Logs one line with the stack's main counters, for the record of a run. */
+  private logNetworkSummary(): void {
+    const counters = this.stackInstance?.counters();
+    if (counters === undefined) return;
+    const topDrops = counters.drops
+      .slice(0, 3)
+      .map(([reason, count]) => `${reason} ${count}`)
+      .join(', ');
+    const tcp = counters.tcp;
+    this.logger.info(
+      `network: frames in ${counters.interface.framesIn}, out ${counters.interface.framesOut}, dropped ${counters.dropsTotal}` +
+        `${topDrops.length > 0 ? ` (${topDrops})` : ''}; TCP connections ${tcp.passiveOpens + tcp.activeOpens}, ` +
+        `segments retransmitted ${tcp.retransmittedSegments}, resets sent ${tcp.resetsSent}`,
+    );
+  }
+
   private async teardown(): Promise<void> {
+    this.logNetworkSummary();
     const steps: Array<[string, () => Promise<void> | void]> = [
       ['control channel', () => this.control?.close()],
       ['HTTP server', () => this.httpServer?.close()],
