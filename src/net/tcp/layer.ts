@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../../log';
 import {
   createTcpHeader,
   emitTcpHeader,
+  clearTcpOptions,
   fillTcpChecksum,
   fillTcpPartialChecksum,
   formatTcpFlags,
@@ -814,13 +815,7 @@ function resetHeader(header: TcpHeader): void {
   header.window = 0;
   header.checksum = 0;
   header.urgentPointer = 0;
-  header.mss = 0;
-  header.windowScale = -1;
-  header.sackPermitted = false;
-  header.hasTimestamp = false;
-  header.timestampValue = 0;
-  header.timestampEchoReply = 0;
-  header.sackBlocks.length = 0;
+  clearTcpOptions(header);
 }
 
 /**

@@ -2,7 +2,7 @@
 // window, Nagle and silly window avoidance, pure ACKs, resets and the
 // advertised window. The timers that send on their own (retransmission,
 // zero-window probes, delayed ACKs, keep-alive) live here too.
-import { TcpFlags, type TcpHeader } from '../wire/tcp';
+import { clearTcpOptions, TcpFlags, type TcpHeader } from '../wire/tcp';
 import {
   DATA_RETRANSMISSIONS_MAX,
   KEEPALIVE_INTERVAL_MS,
@@ -256,7 +256,7 @@ export abstract class TcpSender extends TcpControlBlock {
     header.window = 0;
     header.checksum = 0;
     header.urgentPointer = 0;
-    clearHeaderOptions(header);
+    clearTcpOptions(header);
     this.host.stats.resetsSent++;
     this.host.transmit(this, header, EMPTY_PAYLOAD, 0);
   }
@@ -272,7 +272,7 @@ export abstract class TcpSender extends TcpControlBlock {
     header.window = this.advertiseWindow();
     header.checksum = 0;
     header.urgentPointer = 0;
-    clearHeaderOptions(header);
+    clearTcpOptions(header);
     if (this.timestampsEnabled) {
       header.hasTimestamp = true;
       header.timestampValue = this.timestampNow();
@@ -488,15 +488,4 @@ export abstract class TcpSender extends TcpControlBlock {
     // TIME-WAIT expired (RFC 9293 3.10.8), or an orphan gave up in FIN-WAIT-2.
     if (this.state === TcpState.TIME_WAIT || this.state === TcpState.FIN_WAIT_2) this.terminate(undefined);
   }
-
-}
-
-function clearHeaderOptions(header: TcpHeader): void {
-  header.mss = 0;
-  header.windowScale = -1;
-  header.sackPermitted = false;
-  header.hasTimestamp = false;
-  header.timestampValue = 0;
-  header.timestampEchoReply = 0;
-  header.sackBlocks.length = 0;
 }

@@ -110,8 +110,8 @@ export function createTcpHeader(fields: Partial<TcpHeader> = {}): TcpHeader {
   };
 }
 
-/** Resets a reused record's options to absent before parsing into it. */
-function clearOptions(header: TcpHeader): void {
+/** Sets every option of a reused header record to absent (before parsing into it or building a segment). */
+export function clearTcpOptions(header: TcpHeader): void {
   header.mss = 0;
   header.windowScale = -1;
   header.sackPermitted = false;
@@ -232,7 +232,7 @@ export function parseTcpHeader(bytes: Uint8Array, into: TcpHeader = createTcpHea
   into.urgentPointer = read16(bytes, Field.URGENT_POINTER);
   into.headerLength = headerLength;
 
-  clearOptions(into);
+  clearTcpOptions(into);
   parseOptions(bytes, Field.OPTIONS, headerLength, into);
   return into;
 }
