@@ -12,7 +12,7 @@ import {
   isExpectedError,
   printError,
   runTool,
-  versionText,
+  printHelpOrVersion,
   type ToolIO,
 } from '../shfs/tools/tool-io';
 import { WEB_VOLUME_DEFAULTS, buildWebVolume, type WebVolumeOptions } from '../shfs/web-volume';
@@ -112,14 +112,8 @@ export async function main(argv: string[], ioOverrides: Partial<ToolIO> = {}): P
     printError(io, `${error.message}; see '${io.program} --help'`);
     return EXIT_FAILURE;
   }
-  if (invocation.help) {
-    io.stdout.write(usage(io.program));
-    return EXIT_SUCCESS;
-  }
-  if (invocation.version) {
-    io.stdout.write(versionText(io.program));
-    return EXIT_SUCCESS;
-  }
+  const answered = printHelpOrVersion(io, invocation, usage(io.program));
+  if (answered !== undefined) return answered;
   if (invocation.positionals.length !== 2) {
     printError(io, `expected a folder and an image, got ${invocation.positionals.length} arguments; see '${io.program} --help'`);
     return EXIT_FAILURE;

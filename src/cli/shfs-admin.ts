@@ -14,7 +14,7 @@ import {
   isExpectedError,
   printError,
   runTool,
-  versionText,
+  printHelpOrVersion,
   type ToolIO,
 } from '../shfs/tools/tool-io';
 import type { LinkType } from '../shfs/types';
@@ -230,14 +230,8 @@ export async function main(argv: string[], ioOverrides: Partial<ToolIO> = {}): P
     printError(io, `${error.message}; see '${io.program} --help'`);
     return EXIT_FAILURE;
   }
-  if (invocation.help) {
-    io.stdout.write(usage(io.program));
-    return EXIT_SUCCESS;
-  }
-  if (invocation.version) {
-    io.stdout.write(versionText(io.program));
-    return EXIT_SUCCESS;
-  }
+  const answered = printHelpOrVersion(io, invocation, usage(io.program));
+  if (answered !== undefined) return answered;
   if (invocation.devices.length === 0) {
     printError(io, `no volume member given; see '${io.program} --help'`);
     return EXIT_FAILURE;

@@ -56,6 +56,22 @@ export function versionText(program: string): string {
   return `${program} (MiniCache for Linux) ${version}, SHFS format 2.01\n`;
 }
 
+/**
+ * Prints the help or the version when the command line asks for one and
+ * returns the exit status; returns undefined when the tool should go on.
+ */
+export function printHelpOrVersion(io: ToolIO, invocation: { help: boolean; version: boolean }, usageText: string): number | undefined {
+  if (invocation.help) {
+    io.stdout.write(usageText);
+    return EXIT_SUCCESS;
+  }
+  if (invocation.version) {
+    io.stdout.write(versionText(io.program));
+    return EXIT_SUCCESS;
+  }
+  return undefined;
+}
+
 /** Tells whether an error is one the tools report in one line (bad input, device errors) rather than a bug. */
 export function isExpectedError(error: unknown): error is Error {
   if (error instanceof ShfsError || error instanceof UsageError) return true;
