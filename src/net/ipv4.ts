@@ -3,6 +3,7 @@
 // protocols, and sends datagrams, fragmenting those larger than the MTU.
 import { randomInt } from 'node:crypto';
 import type { Logger } from '../log';
+import { internetChecksum } from './checksum';
 import type { Clock } from './clock';
 import type { NetworkInterface } from './interface';
 import { formatIpv4, type Ipv4Address } from './ipv4-address';
@@ -65,6 +66,7 @@ export class Ipv4Layer {
   readonly reassembler: Ipv4Reassembler;
   private readonly handlers = new Map<number, ProtocolHandler>();
   private unknownProtocolHandler: ProtocolHandler | undefined;
+  private reassemblyTimeoutHandler: ProtocolHandler | undefined;
   private identification = randomInt(0x10000);
 
   constructor(
@@ -73,10 +75,41 @@ export class Ipv4Layer {
     private readonly logger: Logger,
   ) {
     this.reassembler = new Ipv4Reassembler(clock, {
-      onTimeout: () => this.iface.drops.drop('fragment reassembly timed out'),
+      onTimeout: (firstFragment) => {
+        this.iface.drops.drop('fragment reassembly timed out');
+        if (firstFragment !== undefined) this.reportReassemblyTimeout(firstFragment);
+      },
       onEvict: () => this.iface.drops.drop('incomplete datagram evicted from reassembly'),
     });
     iface.onIpv4((bytes, linkBroadcast) => this.input(bytes, linkBroadcast));
+  }
+
+  /**
+   * Called with the first fragment (header and 8 bytes) of a datagram whose
+   * reassembly timed out, for ICMP time exceeded (RFC 792, code 1).
+   */
+  onReassemblyTimeout(handler: ProtocolHandler): void {
+    this.reassemblyTimeoutHandler = handler;
+  }
+
+  private reportReassemblyTimeout(firstFragment: Uint8Array): void {
+    if (this.reassemblyTimeoutHandler === undefined) return;
+    // The header was validated on arrival; its total length is that of the
+    // whole fragment, so it is parsed from a copy cut down to what is kept.
+    const copy = Buffer.from(firstFragment);
+    copy.writeUInt16BE(copy.length, 2);
+    copy.writeUInt16BE(0, 10);
+    copy.writeUInt16BE(internetChecksum(copy, 0, (copy[0] & 0x0f) * 4), 10);
+    const parsed = parseIpv4(copy);
+    if (!parsed.ok) return;
+    const header = parsed.header;
+    this.reassemblyTimeoutHandler({
+      header: { ...header, moreFragments: false },
+      headerBytes: firstFragment.subarray(0, header.headerLength),
+      payload: firstFragment.subarray(header.headerLength),
+      broadcast: this.iface.isBroadcast(header.destination),
+      reassembled: false,
+    });
   }
 
   register(protocol: number, handler: ProtocolHandler): void {

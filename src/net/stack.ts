@@ -29,6 +29,8 @@ export interface StackOptions {
   tcp?: Omit<TcpLayerOptions, 'clock' | 'output' | 'mss' | 'localAddresses' | 'logger'>;
 }
 
+/** Code of ICMP time exceeded for a datagram whose reassembly timed out (RFC 792). */
+const ICMP_REASSEMBLY_TIME_EXCEEDED = 1;
 /** Offset of the checksum field in the TCP header. */
 const TCP_CHECKSUM_OFFSET = 16;
 
@@ -95,6 +97,8 @@ export class NetworkStack {
     });
     // RFC 1122 3.2.2.1: a host SHOULD send protocol unreachable.
     this.ipv4.onUnknownProtocol((datagram) => this.icmp.sendError(IcmpType.DESTINATION_UNREACHABLE, IcmpUnreachableCode.PROTOCOL, datagram));
+    // RFC 792: time exceeded, code 1 (fragment reassembly time exceeded), when fragment zero had arrived.
+    this.ipv4.onReassemblyTimeout((datagram) => this.icmp.sendError(IcmpType.TIME_EXCEEDED, ICMP_REASSEMBLY_TIME_EXCEEDED, datagram));
   }
 
   start(): void {

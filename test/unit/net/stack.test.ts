@@ -178,6 +178,23 @@ describe('stack: IPv4 and ICMP', () => {
     stack.close();
   });
 
+  it('reports a reassembly timeout with time exceeded', async () => {
+    const { stack, probe, clock } = await configured();
+    const request = icmpDatagram(PEER_IP, STACK_IP, { type: IcmpType.ECHO_REQUEST, code: 0, rest: 1, data: Buffer.alloc(3000, 1) });
+    const first = ipv4Datagram({ protocol: IpProtocol.ICMP, source: PEER_IP, destination: STACK_IP, identification: 99, moreFragments: true, fragmentOffset: 0 }, request.subarray(20, 20 + 1480));
+    probe.send(ethernetFrame(STACK_MAC, PEER_MAC, EtherType.IPV4, first));
+    assert.equal((await probe.settle()).length, 0);
+    clock.advance(30_000);
+    const [frame] = await probe.waitFor(1);
+    const error = parseIcmp(ipv4Of(frame).payload);
+    assert.ok(error.ok);
+    assert.equal(error.message.type, IcmpType.TIME_EXCEEDED);
+    assert.equal(error.message.code, 1);
+    // The quote is the first fragment's header and its first 8 bytes.
+    assert.deepEqual(Buffer.from(error.message.data), first.subarray(0, 28));
+    stack.close();
+  });
+
   it('ignores a broadcast echo request', async () => {
     const { stack, probe } = await configured();
     const request = icmpDatagram(PEER_IP, 0xc0a87aff, { type: IcmpType.ECHO_REQUEST, code: 0, rest: 1, data: Buffer.alloc(0) });
