@@ -115,6 +115,8 @@ export class Appliance {
   /** Stops everything (idempotent); `reason` is passed to the stop listeners. */
   stop(reason: StopReason = 'signal'): Promise<void> {
     if (this.stopping === undefined) {
+      // Sessions close at once, so the local one does not show a new prompt while the rest stops.
+      void this.shell?.close();
       this.stopping = this.teardown().then(() => {
         for (const listener of this.stopListeners) listener(reason);
       });

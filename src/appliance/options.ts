@@ -104,6 +104,12 @@ Linux options:
 `;
 
 export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
+  // -h keeps the original's meaning (no control channel), but alone it is
+  // almost always a request for help, which would otherwise start an
+  // appliance on DHCP.
+  if (argv.length === 1 && argv[0] === '-h') {
+    throw new UsageError('-h disables the control channel, as in the original MiniCache; for help, use --help');
+  }
   let parsed;
   try {
     parsed = parseArgs({

@@ -264,6 +264,11 @@ export class NetworkInterface {
     const ours = this.ipv4?.address;
     if (ours !== undefined && packet.senderIp === ours && packet.senderMac !== this.mac) {
       this.warnConflict(packet.senderMac);
+      // RFC 5227 2.4: defend the address. Answering the other host's
+      // announcement tells it, too, that the address is in use.
+      if (packet.operation === ArpOperation.REQUEST && packet.targetIp === ours) {
+        this.sendArp({ operation: ArpOperation.REPLY, senderMac: this.mac, senderIp: ours, targetMac: packet.senderMac, targetIp: ours }, packet.senderMac);
+      }
       return;
     }
     const forUs = ours !== undefined && packet.targetIp === ours;

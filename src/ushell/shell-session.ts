@@ -340,7 +340,8 @@ export class ShellSession implements CommandSession {
   private finishExit(): void {
     this.exitRequested = false;
     this.print(GOODBYE);
-    if (this.options.respawn && !this.inputEnded) {
+    // A session closed meanwhile (the appliance halting) does not start over.
+    if (this.options.respawn && !this.inputEnded && !this.closed) {
       this.pending.length = 0;
       this.editor.reset();
       this.greet();

@@ -172,6 +172,16 @@ describe('appliance end to end', function () {
     }
   });
 
+  it('warns when its address is taken', async () => {
+    const image = decompressFixture('crc.img', dir);
+    const second = await startAppliance(namespace, ['-i', '192.168.122.2/24', '-b', image, '--tap', 'mcdup0', '-h']);
+    try {
+      await second.waitForOutput(/warn .*address conflict: [0-9a-f:]{17} also claims 192\.168\.122\.2/, 5_000);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('removes its TAP on SIGTERM', async () => {
     const image = decompressFixture('md5.img', dir);
     const appliance = await startAppliance(namespace, ['-i', '192.168.122.9/24', '-b', image, '--tap', 'mcterm0', '-h']);

@@ -88,6 +88,7 @@ describe('minicache command line', () => {
     [['--demo', '-b', 'x.img'], /without -b/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
     [['extra'], /Unexpected argument 'extra'/],
+    [['-h'], /-h disables the control channel, as in the original MiniCache; for help, use --help/],
   ];
   for (const [args, message] of bad) {
     it(`rejects ${args.join(' ')}`, () => {

@@ -89,6 +89,21 @@ describe('stack: ARP', () => {
     stack.close();
   });
 
+  it('defends its address against another announcement', async () => {
+    const { stack, probe } = setup();
+    stack.configure({ address: STACK_IP, prefixLength: 24 });
+    await probe.waitFor(1);
+    // Another host announces our address (a gratuitous ARP request).
+    probe.send(arpFrame(MAC_BROADCAST, PEER_MAC, { operation: ArpOperation.REQUEST, senderMac: PEER_MAC, senderIp: STACK_IP, targetMac: 0, targetIp: STACK_IP }));
+    const frames = await probe.waitFor(2);
+    const { ethernet, arp } = arpOf(frames[1]);
+    assert.equal(ethernet.destination, PEER_MAC);
+    assert.deepEqual(arp, { operation: ArpOperation.REPLY, senderMac: STACK_MAC, senderIp: STACK_IP, targetMac: PEER_MAC, targetIp: STACK_IP });
+    assert.equal(new Map(stack.iface.drops.entries()).get('ARP claiming our address'), 1);
+    assert.equal(stack.iface.arp.lookup(STACK_IP), undefined);
+    stack.close();
+  });
+
   it('expires learnt entries but not static ones', async () => {
     const staticIp = PEER_IP + 7;
     const { stack, probe, clock } = setup({ staticArp: [{ ip: staticIp, mac: 0x02000000cc03 }] });
