@@ -31,6 +31,10 @@ export class ApplianceShellContext implements ShellContext {
     return this.appliance.options.httpPort;
   }
 
+  get shellPort(): number {
+    return this.appliance.options.shellPort;
+  }
+
   now(): Date {
     return new Date();
   }

@@ -76,6 +76,7 @@ export interface ShellContext {
   readonly version: string;
   readonly startedAt: Date;
   readonly httpPort: number;
+  readonly shellPort: number;
   now(): Date;
 
   volume(): MountedVolume | undefined;

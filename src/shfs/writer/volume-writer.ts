@@ -338,7 +338,7 @@ export class VolumeWriter {
 
   private manualDigest(text: string | undefined, what: string): Buffer {
     if (text === undefined) {
-      throw new ShfsError('EINVAL', `a digest (-D) is required for ${what}: volume '${this.name}' uses manual digests`);
+      throw new ShfsError('EINVAL', `a digest (-D HEX) is required for ${what}: volume '${this.name}' uses manual digests (volumes built by mkwebfs use the SHA-1 of the name: printf NAME | sha1sum)`);
     }
     let digest: Buffer;
     try {

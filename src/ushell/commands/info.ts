@@ -16,7 +16,7 @@ export const infoCommand: ShellCommand = {
 
     session.print(`MiniCache for Linux ${context.version}, µShell`);
     session.print(` Interface: ${network.name}, ${network.mac}, ${address}${network.dhcp ? ' (DHCP)' : ''}`);
-    session.print(` Services:  HTTP on port ${context.httpPort}, telnet shell`);
+    session.print(` Services:  HTTP on port ${context.httpPort}, telnet shell on port ${context.shellPort}`);
     session.print(` Volume:    ${volume === undefined ? 'none mounted' : `${printable(volume.name)} (${volume.uuid}), ${volume.entries().length} objects`}`);
     session.print(` Up:        ${up}`);
   },

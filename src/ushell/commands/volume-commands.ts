@@ -2,7 +2,7 @@
 import type { HashFunctionName } from '../../shfs/types';
 import { EXIT_FAILURE, type ShellCommand } from '../command-registry';
 import { formatListingDate, printable } from '../format';
-import { printUsage, requireVolume } from './command-helpers';
+import { NOT_MOUNTED, printUsage, requireVolume } from './command-helpers';
 
 const HASH_FUNCTION_LABELS: Record<HashFunctionName, string> = {
   sha: 'SHA',
@@ -28,7 +28,7 @@ export const mountCommand: ShellCommand = {
     if (args.length === 0) {
       const volume = context.volume();
       if (volume === undefined) {
-        session.print('No filesystem mounted');
+        session.print(NOT_MOUNTED);
         session.print();
         session.print(`Usage: ${this.usage}`);
         return;

@@ -227,7 +227,7 @@ describe('shfs-admin', () => {
 
     it('requires a digest on a manual volume', async () => {
       const image = extractImage(dir, 'manual');
-      await expectRejected(['-a', sourceFile('index.html')], [image], /a digest \(-D\) is required for .*index\.html: volume 'Man' uses manual digests/);
+      await expectRejected(['-a', sourceFile('index.html')], [image], /a digest \(-D HEX\) is required for .*index\.html: volume 'Man' uses manual digests/);
     });
 
     it('rejects an object larger than the free space', async () => {

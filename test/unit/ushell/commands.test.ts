@@ -198,7 +198,7 @@ describe('µShell commands', () => {
 
     it('mount without a volume shows the usage', async () => {
       context.currentVolume = undefined;
-      assert.equal(await run('mount'), lines('No filesystem mounted', '', 'Usage: mount [DEVICE-PATH]...'));
+      assert.equal(await run('mount'), lines('No SHFS filesystem mounted', '', 'Usage: mount [DEVICE-PATH]...'));
     });
 
     it('mount mounts device paths', async () => {
@@ -405,7 +405,7 @@ describe('µShell commands', () => {
         lines(
           'MiniCache for Linux 0.1.0, µShell',
           ' Interface: mc0, 02:00:00:aa:bb:cc, 192.168.122.2/24',
-          ' Services:  HTTP on port 80, telnet shell',
+          ' Services:  HTTP on port 80, telnet shell on port 23',
           ' Volume:    DemoVol (3f1b0d3e-5b8c-4c52-9a51-0f7e4b1c2d3e), 6 objects',
           ' Up:        1 day 2:03:04',
         ),

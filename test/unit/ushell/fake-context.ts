@@ -50,6 +50,7 @@ export class FakeContext implements ShellContext {
   readonly version = '0.1.0';
   readonly startedAt = STARTED_AT;
   readonly httpPort = 80;
+  readonly shellPort = 23;
   currentVolume: FakeVolume | undefined;
   readonly actions: string[] = [];
   /** Error message for the next mount, umount, remount, suspend or export call. */
