@@ -530,7 +530,12 @@ export class TcpConnection extends TcpSender {
       return;
     }
     this.keepaliveProbes = 0;
-    this.persistProbes = 0;
+    // A connection the application still holds probes a zero window for as
+    // long as the peer answers (RFC 9293 3.8.6.1). One it has closed gives up
+    // after PERSIST_PROBES_MAX probes even when they are answered, as Linux
+    // does for orphans: otherwise a peer that keeps its window shut holds the
+    // connection and its send buffer forever.
+    if (!this.receiveShutdown) this.persistProbes = 0;
     if (!this.processAck(segment, data.length)) return;
 
     // Sixth (URG) is not supported: the urgent pointer is ignored and urgent

@@ -54,7 +54,7 @@ export const DATA_RETRANSMISSIONS_MAX = 12;
 export const SYN_RETRANSMISSIONS_MAX = 6;
 /** Retransmissions of a SYN-ACK before a half-open connection is dropped (Linux tcp_synack_retries). */
 export const SYN_ACK_RETRANSMISSIONS_MAX = 5;
-/** Unanswered zero-window probes before the connection is aborted; probes that draw a reply never abort (RFC 9293 3.8.6.1). */
+/** Zero-window probes before the connection is aborted: unanswered ones, or any once the application has closed the connection. */
 export const PERSIST_PROBES_MAX = 12;
 /** MSS assumed when the peer's SYN carries no MSS option (RFC 9293 3.7.1). */
 export const DEFAULT_SEND_MSS = 536;

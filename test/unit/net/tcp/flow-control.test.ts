@@ -61,6 +61,22 @@ describe('tcp flow control', () => {
       }
     });
 
+    it('gives up on a closed connection the peer keeps shut', () => {
+      const { tcp, connection, iss } = zeroWindow();
+      // The application closes; the peer answers every probe and never opens its window.
+      connection.close();
+      tcp.take();
+      let probes = 0;
+      for (let step = 0; step < 20_000 && connection.state !== TcpState.CLOSED; step++) {
+        tcp.advance(250);
+        if (tcp.take().length === 0) continue;
+        probes++;
+        ackTo(tcp, iss, 1001, 0);
+      }
+      assert.equal(connection.state, TcpState.CLOSED);
+      assert.ok(probes <= PERSIST_PROBES_MAX + 1, `${probes} probes`);
+    });
+
     it('caps the probe interval at RTO_MAX_MS and never gives up while answered', () => {
       const { tcp, connection, iss } = zeroWindow();
       const gaps: number[] = [];
