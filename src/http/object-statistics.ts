@@ -28,10 +28,22 @@ export interface DownloadTracker {
   finish(completed: boolean): void;
 }
 
+/**
+ * Records kept for requested digests that are not on the volume. Any client
+ * can invent digests, so these records are bounded; the objects of the
+ * volume bound the others. The original kept misses in a fixed-size hash
+ * table too.
+ */
+export const MISSED_DIGESTS_MAX = 4096;
+
 export class ObjectStatisticsTable {
   /** Name lookups that found no object. */
   invalidRequests = 0;
+  /** Misses of digests that found no room among the MISSED_DIGESTS_MAX records. */
+  untrackedMisses = 0;
   private readonly records = new Map<string, ObjectStatistics>();
+  /** How many records exist only because of misses. */
+  private missOnlyRecords = 0;
 
   recordHit(digestHex: string, now: Date): void {
     const record = this.recordOf(digestHex);
@@ -40,7 +52,15 @@ export class ObjectStatisticsTable {
   }
 
   recordMiss(digestHex: string, now: Date): void {
-    const record = this.recordOf(digestHex);
+    let record = this.records.get(digestHex);
+    if (record === undefined) {
+      if (this.missOnlyRecords >= MISSED_DIGESTS_MAX) {
+        this.untrackedMisses++;
+        return;
+      }
+      this.missOnlyRecords++;
+      record = this.recordOf(digestHex);
+    }
     record.misses++;
     record.lastAccess = now;
   }
@@ -92,6 +112,8 @@ export class ObjectStatisticsTable {
   clear(): void {
     this.records.clear();
     this.invalidRequests = 0;
+    this.untrackedMisses = 0;
+    this.missOnlyRecords = 0;
   }
 
   private recordOf(digestHex: string): ObjectStatistics {

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { exportRecords, formatStatisticsExport } from '../../../src/http';
-import { ObjectStatisticsTable } from '../../../src/http/object-statistics';
+import { MISSED_DIGESTS_MAX, ObjectStatisticsTable } from '../../../src/http/object-statistics';
 import { FakeVolume } from '../../helpers/fake-volume';
 import { fetchOnce } from '../../helpers/http-client';
 import { captureLogs, createTestService } from './fixtures';
@@ -24,6 +24,18 @@ describe('statistics export', () => {
     download.finish(true);
     const text = formatStatisticsExport(table.snapshot(), 4).toString('latin1');
     assert.equal(text, `${HEADER}\n0a0b0c0d;1700000000;1;0;1;1;1;1\n\0`);
+  });
+
+  it('bounds the records of missed digests', () => {
+    const table = new ObjectStatisticsTable();
+    for (let i = 0; i < MISSED_DIGESTS_MAX + 10; i++) table.recordMiss(i.toString(16).padStart(8, '0'), new Date(0));
+    assert.equal(table.snapshot().length, MISSED_DIGESTS_MAX);
+    assert.equal(table.untrackedMisses, 10);
+    // A digest already tracked keeps counting, and hits still get a record.
+    table.recordMiss('00000000', new Date(0));
+    assert.equal(table.get('00000000')?.misses, 2);
+    table.recordHit('ffffffff0', new Date(0));
+    assert.equal(table.get('ffffffff0')?.hits, 1);
   });
 
   it('ends with a zero byte', () => {
