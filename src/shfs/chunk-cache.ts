@@ -14,6 +14,15 @@ export const PREFETCH_RUN_MAX_BYTES = 1024 * 1024;
 export class ChunkCache {
   /** Cached chunks in LRU order. */
   private readonly chunks = new LruMap<number, Buffer>();
+  /**
+   * The buffers behind cached chunks, with how many cached chunks each one
+   * backs. Chunks read in one run share one buffer, which stays in memory
+   * while any of them is cached, so the cache is bounded by the bytes of
+   * these buffers, not by the number of chunks. (Loaders return buffers
+   * that own their memory: aligned allocations, never Node's shared pool.)
+   */
+  private readonly backing = new Map<ArrayBufferLike, number>();
+  private backingBytes = 0;
   private readonly inFlight = new Map<number, Promise<Buffer>>();
   private hits = 0;
   private misses = 0;
@@ -143,6 +152,13 @@ export class ChunkCache {
    */
   flush(): void {
     this.chunks.clear();
+    this.backing.clear();
+    this.backingBytes = 0;
+  }
+
+  /** Bytes of the buffers that hold the cached chunks. */
+  get bytesHeld(): number {
+    return this.backingBytes;
   }
 
   stats(): ChunkCacheStats {
@@ -158,7 +174,28 @@ export class ChunkCache {
 
   private insert(chunk: number, buffer: Buffer): void {
     if (this.capacityChunks === 0) return;
+    const replaced = this.chunks.get(chunk);
+    if (replaced !== undefined) this.release(replaced);
     this.chunks.set(chunk, buffer);
-    while (this.chunks.size > this.capacityChunks) this.chunks.evictOldest();
+    const count = this.backing.get(buffer.buffer) ?? 0;
+    if (count === 0) this.backingBytes += buffer.buffer.byteLength;
+    this.backing.set(buffer.buffer, count + 1);
+
+    const capacityBytes = this.capacityChunks * Math.max(this.chunkSize, buffer.length);
+    while (this.chunks.size > 1 && (this.chunks.size > this.capacityChunks || this.backingBytes > capacityBytes)) {
+      const evicted = this.chunks.evictOldestEntry();
+      if (evicted === undefined) break;
+      this.release(evicted[1]);
+    }
+  }
+
+  private release(buffer: Buffer): void {
+    const count = this.backing.get(buffer.buffer) ?? 0;
+    if (count <= 1) {
+      this.backing.delete(buffer.buffer);
+      this.backingBytes -= buffer.buffer.byteLength;
+    } else {
+      this.backing.set(buffer.buffer, count - 1);
+    }
   }
 }

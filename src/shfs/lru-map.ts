@@ -50,11 +50,16 @@ export class LruMap<K, V> {
 
   /** Removes the least recently used entry and returns its key. */
   evictOldest(): K | undefined {
+    return this.evictOldestEntry()?.[0];
+  }
+
+  /** Removes the least recently used entry and returns its key and value. */
+  evictOldestEntry(): [K, V] | undefined {
     const node = this.oldest;
     if (node === undefined) return undefined;
     this.unlink(node);
     this.nodes.delete(node.key);
-    return node.key;
+    return [node.key, node.value];
   }
 
   clear(): void {

@@ -49,8 +49,9 @@ class InstrumentedDevice implements MemberDevice {
   }
 }
 
+/** A one-byte chunk in a buffer of its own (Buffer.from would share Node's pool, which the cache counts whole). */
 function chunkOf(value: number): Buffer {
-  return Buffer.from([value]);
+  return Buffer.alloc(1, value);
 }
 
 describe('shfs chunk cache', () => {
@@ -206,6 +207,19 @@ describe('shfs chunk cache', () => {
           })(),
           { code: 'EIO' },
         );
+      } finally {
+        await volume.unmount();
+      }
+    });
+
+    it('counts run buffers against its capacity', async () => {
+      // 16 chunks of capacity; a stream reads big.bin (74 chunks) in one 296 KiB run.
+      const volume = await mountInstrumented(16 * 4096);
+      try {
+        const entry = volume.findByName('big.bin')!;
+        for await (const piece of volume.createReadStream(entry)) void piece;
+        const cache = (volume as unknown as { cache: { bytesHeld: number } }).cache;
+        assert.ok(cache.bytesHeld <= 16 * 4096 || volume.cacheStats().chunks <= 1, `${cache.bytesHeld} bytes held for ${volume.cacheStats().chunks} chunks`);
       } finally {
         await volume.unmount();
       }
