@@ -24,6 +24,8 @@ export class ChunkCache {
   private readonly backing = new Map<ArrayBufferLike, number>();
   private backingBytes = 0;
   private readonly inFlight = new Map<number, Promise<Buffer>>();
+  /** Chunks read ahead by prefetch (counted as misses) and not used yet. */
+  private readonly prefetched = new Set<number>();
   private hits = 0;
   private misses = 0;
   private reads = 0;
@@ -37,12 +39,14 @@ export class ChunkCache {
     private readonly chunkSize = 0,
   ) {}
 
-  /** The chunk's buffer when it is cached now (counted as a hit), without reading it. */
+  /** The chunk's buffer when it is cached now, without reading it; not counted (see countHit). */
   peek(chunk: number): Buffer | undefined {
-    const cached = this.chunks.get(chunk);
-    if (cached === undefined) return undefined;
-    this.hits += 1;
-    return cached;
+    return this.chunks.get(chunk);
+  }
+
+  /** Counts the use of a chunk served through peek, like get() does. */
+  countHit(chunk: number): void {
+    if (!this.prefetched.delete(chunk)) this.hits += 1;
   }
 
   /**
@@ -53,7 +57,9 @@ export class ChunkCache {
    */
   prefetch(chunks: readonly number[]): void {
     if (this.loadRun === undefined) return;
-    const maxRun = this.chunkSize > 0 ? Math.max(1, Math.floor(PREFETCH_RUN_MAX_BYTES / this.chunkSize)) : 1;
+    // A run takes at most a quarter of the cache, so that the buffers of
+    // several runs fit side by side.
+    const maxRun = this.chunkSize > 0 ? Math.max(1, Math.min(Math.floor(PREFETCH_RUN_MAX_BYTES / this.chunkSize), Math.floor(this.capacityChunks / 4))) : 1;
     let runFirst = -1;
     let runCount = 0;
     for (const chunk of chunks) {
@@ -76,6 +82,8 @@ export class ChunkCache {
     const run = loadRun(first, count);
     for (let i = 0; i < count; i++) {
       const chunk = first + i;
+      this.misses += 1;
+      this.prefetched.add(chunk);
       const loading = run.then(
         (buffer) => {
           const view = buffer.subarray(i * this.chunkSize, (i + 1) * this.chunkSize);
@@ -87,6 +95,7 @@ export class ChunkCache {
         },
         (error: unknown) => {
           if (this.inFlight.get(chunk) === loading) this.inFlight.delete(chunk);
+          this.prefetched.delete(chunk);
           if (i === 0) this.readErrors += 1;
           throw error;
         },
@@ -102,13 +111,16 @@ export class ChunkCache {
    * with other readers. A failed load rejects every waiter and caches nothing.
    */
   get(chunk: number): Promise<Buffer> {
+    // A chunk read ahead by prefetch was counted as a miss then; its first
+    // use is not counted again.
+    const prefetched = this.prefetched.delete(chunk);
     const cached = this.chunks.get(chunk);
     if (cached) {
-      this.hits += 1;
+      if (!prefetched) this.hits += 1;
       return Promise.resolve(cached);
     }
 
-    this.misses += 1;
+    if (!prefetched) this.misses += 1;
     const pending = this.inFlight.get(chunk);
     if (pending) return pending;
 
@@ -152,6 +164,7 @@ export class ChunkCache {
    */
   flush(): void {
     this.chunks.clear();
+    this.prefetched.clear();
     this.backing.clear();
     this.backingBytes = 0;
   }
@@ -185,6 +198,7 @@ export class ChunkCache {
     while (this.chunks.size > 1 && (this.chunks.size > this.capacityChunks || this.backingBytes > capacityBytes)) {
       const evicted = this.chunks.evictOldestEntry();
       if (evicted === undefined) break;
+      this.prefetched.delete(evicted[0]);
       this.release(evicted[1]);
     }
   }

@@ -5,6 +5,7 @@
 // one buffer (chunks of one run) are pushed as one view, so a warm object
 // reaches the consumer in large pieces.
 import { Readable } from 'node:stream';
+import type { ChunkRange } from './chunk-range';
 
 /** Chunk reads awaited ahead of the one being pushed. */
 export const READ_AHEAD_CHUNKS = 2;
@@ -13,13 +14,6 @@ export const READ_AHEAD_BYTES = 1024 * 1024;
 /** Largest view pushed at once when consecutive chunks share a buffer. */
 export const MAX_PUSH_BYTES = 256 * 1024;
 
-export interface ChunkPiece {
-  chunk: number;
-  /** Byte range inside the chunk. */
-  from: number;
-  to: number;
-}
-
 export interface ChunkSource {
   /** Resolves with the chunk's buffer, reading it when it is not cached. */
   fetch(chunk: number): Promise<Buffer>;
@@ -27,6 +21,8 @@ export interface ChunkSource {
   prefetch?(chunks: readonly number[]): void;
   /** The chunk's buffer when it is cached now. */
   peek?(chunk: number): Buffer | undefined;
+  /** Counts the use of a chunk served through peek without a fetch. */
+  countHit?(chunk: number): void;
   chunkSize: number;
 }
 
@@ -39,7 +35,7 @@ export class ObjectReadStream extends Readable {
   private readonly prefetchPieces: number;
 
   constructor(
-    private readonly pieces: readonly ChunkPiece[],
+    private readonly pieces: ChunkRange,
     private readonly source: ChunkSource,
   ) {
     super();
@@ -63,8 +59,8 @@ export class ObjectReadStream extends Readable {
         const chunk = await this.ahead.shift()!;
         if (this.destroyed) return;
 
-        const piece = this.pieces[this.next++];
-        if (!this.push(this.coalesce(chunk.subarray(piece.from, piece.to)))) {
+        const index = this.next++;
+        if (!this.push(this.coalesce(chunk.subarray(this.pieces.from(index), this.pieces.to(index))))) {
           this.pumping = false;
           return;
         }
@@ -84,13 +80,14 @@ export class ObjectReadStream extends Readable {
     const start = view.byteOffset;
     let end = view.byteOffset + view.length;
     while (this.next < this.pieces.length && end - start < MAX_PUSH_BYTES) {
-      const piece = this.pieces[this.next];
-      const chunk = peek.call(this.source, piece.chunk);
-      if (chunk === undefined || chunk.buffer !== view.buffer || chunk.byteOffset + piece.from !== end) break;
-      end = chunk.byteOffset + piece.to;
+      const index = this.next;
+      const chunk = peek.call(this.source, this.pieces.chunk(index));
+      if (chunk === undefined || chunk.buffer !== view.buffer || chunk.byteOffset + this.pieces.from(index) !== end) break;
+      end = chunk.byteOffset + this.pieces.to(index);
       this.next++;
-      // The read-ahead promise of the piece taken over is settled (the chunk is cached).
-      this.ahead.shift();
+      // The read-ahead fetch of the piece taken over already counted it;
+      // a piece beyond the fetched ones is a hit served here.
+      if (this.ahead.shift() === undefined) this.source.countHit?.(this.pieces.chunk(index));
     }
     if (end === view.byteOffset + view.length) return view;
     return Buffer.from(view.buffer, start, end - start);
@@ -102,14 +99,12 @@ export class ObjectReadStream extends Readable {
       const from = Math.max(this.prefetchedUpTo, this.next);
       const to = Math.min(this.pieces.length, this.next + this.prefetchPieces);
       if (to > from) {
-        const chunks: number[] = [];
-        for (let i = from; i < to; i++) chunks.push(this.pieces[i].chunk);
-        prefetch.call(this.source, chunks);
+        prefetch.call(this.source, this.pieces.chunks(from, to));
         this.prefetchedUpTo = to;
       }
     }
     while (this.ahead.length <= READ_AHEAD_CHUNKS && this.next + this.ahead.length < this.pieces.length) {
-      const fetch = this.source.fetch(this.pieces[this.next + this.ahead.length].chunk);
+      const fetch = this.source.fetch(this.pieces.chunk(this.next + this.ahead.length));
       // A chunk read ahead may fail before it is awaited; pump() reports the error when it gets there.
       fetch.catch(() => undefined);
       this.ahead.push(fetch);

@@ -3,6 +3,7 @@
 import type { Readable } from 'node:stream';
 import { createLogger } from '../log';
 import { ChunkCache } from './chunk-cache';
+import { ChunkRange } from './chunk-range';
 import { ShfsError } from './errors';
 import { containerProblem, toShfsEntry } from './entry-record';
 import { containerChunks } from './format/geometry';
@@ -165,22 +166,24 @@ export class ShfsVolume implements MountedVolume {
 
   async read(entry: ShfsEntry, start: number, end: number): Promise<Buffer> {
     this.checkRange(entry, start, end);
+    const range = this.chunkRange(entry, start, end);
+    // All chunks are requested at once (one device read per run of misses), then copied in order.
+    this.cache.prefetch(range.chunks());
+    const chunks = await Promise.all(range.chunks().map((chunk) => this.cache.get(chunk)));
     const result = Buffer.allocUnsafe(end - start);
     let written = 0;
-    for (const piece of this.chunkPieces(entry, start, end)) {
-      const chunk = await this.cache.get(piece.chunk);
-      written += chunk.copy(result, written, piece.from, piece.to);
-    }
+    for (let i = 0; i < chunks.length; i++) written += chunks[i].copy(result, written, range.from(i), range.to(i));
     return result;
   }
 
   createReadStream(entry: ShfsEntry, start = 0, end = entry.size): Readable {
     this.checkRange(entry, start, end);
     const cache = this.cache;
-    return new ObjectReadStream(this.chunkPieces(entry, start, end), {
+    return new ObjectReadStream(this.chunkRange(entry, start, end), {
       fetch: (chunk) => cache.get(chunk),
       prefetch: (chunks) => cache.prefetch(chunks),
       peek: (chunk) => cache.peek(chunk),
+      countHit: (chunk) => cache.countHit(chunk),
       chunkSize: this.chunkSize,
     });
   }
@@ -260,18 +263,8 @@ export class ShfsVolume implements MountedVolume {
     }
   }
 
-  /** Splits bytes [start, end) of an object into per-chunk byte ranges. */
-  private chunkPieces(entry: ShfsEntry, start: number, end: number): Array<{ chunk: number; from: number; to: number }> {
-    const pieces: Array<{ chunk: number; from: number; to: number }> = [];
-    let position = entry.offset + start;
-    const stop = entry.offset + end;
-    while (position < stop) {
-      const chunkIndex = Math.floor(position / this.chunkSize);
-      const from = position - chunkIndex * this.chunkSize;
-      const to = Math.min(this.chunkSize, stop - chunkIndex * this.chunkSize);
-      pieces.push({ chunk: entry.chunk + chunkIndex, from, to });
-      position += to - from;
-    }
-    return pieces;
+  private chunkRange(entry: ShfsEntry, start: number, end: number): ChunkRange {
+    return new ChunkRange(entry.chunk, entry.offset, start, end, this.chunkSize);
   }
+
 }
