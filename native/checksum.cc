@@ -1,8 +1,9 @@
 // Internet checksum (RFC 1071) over byte buffers.
 //
-// The sum is returned unfolded-but-bounded (a 32-bit value whose folding
-// gives the 16-bit one's-complement sum) so callers can chain it over
-// several buffers: pseudo-header, TCP header, payload.
+// checksumSum returns the folded 16-bit one's-complement sum, not
+// complemented, and continues from `initial` (a previous result), so
+// callers can chain it over several buffers: pseudo-header, TCP header,
+// payload.
 
 #include "addon.h"
 

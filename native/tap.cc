@@ -317,9 +317,10 @@ class Tap : public Napi::ObjectWrap<Tap> {
   }
 
   // write(frames: Array<Uint8Array | Uint8Array[]>) -> number of frames
-  // consumed. Stops at the first EAGAIN, so the caller can keep the rest. A
-  // frame the kernel rejects for another reason (EIO while the interface is
-  // down, for instance) is consumed, dropped and counted in `writeErrors`.
+  // consumed. Stops at the first EAGAIN (the frames after it are not
+  // written; the caller counts them as not sent). A frame the kernel rejects
+  // for another reason (EIO while the interface is down, for instance) is
+  // consumed, dropped and counted in `writeErrors`.
   Napi::Value Write(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (fd_ < 0) return Napi::Number::New(env, 0);

@@ -160,9 +160,11 @@ export class NetworkInterface {
   /** Sends what is queued now instead of at the end of the current batch. */
   flush(): void {
     this.flushScheduled = false;
-    while (this.queue.length > 0) {
-      const batch = this.queue.length <= MAX_FRAMES_PER_SEND ? this.queue : this.queue.slice(0, MAX_FRAMES_PER_SEND);
-      this.queue = this.queue.length <= MAX_FRAMES_PER_SEND ? [] : this.queue.slice(MAX_FRAMES_PER_SEND);
+    const queue = this.queue;
+    if (queue.length === 0) return;
+    this.queue = [];
+    for (let start = 0; start < queue.length; start += MAX_FRAMES_PER_SEND) {
+      const batch = queue.length <= MAX_FRAMES_PER_SEND ? queue : queue.slice(start, start + MAX_FRAMES_PER_SEND);
       const accepted = this.device.send(batch);
       this.counters.framesOut += accepted;
       if (accepted < batch.length) this.counters.sendFailures += batch.length - accepted;

@@ -85,8 +85,10 @@ export class NetworkStack {
     this.icmp.onError(IpProtocol.TCP, (error) => {
       const headerLength = (error.quoted[0] & 0x0f) * 4;
       if (headerLength < 20 || error.quoted.length < headerLength + 8) return;
-      const nextHopMtu = error.type === IcmpType.DESTINATION_UNREACHABLE && error.code === IcmpUnreachableCode.FRAGMENTATION_NEEDED ? error.rest & 0xffff : 0;
-      this.tcp.icmpError(readIpv4(error.quoted, 12), readIpv4(error.quoted, 16), error.quoted.subarray(headerLength), error.type, error.code, nextHopMtu);
+      // Path MTU discovery (RFC 1191) is not implemented: no datagram is sent
+      // with DF, so a "fragmentation needed" can only be forged. It reaches
+      // TCP without a next-hop MTU, which makes TCP ignore it.
+      this.tcp.icmpError(readIpv4(error.quoted, 12), readIpv4(error.quoted, 16), error.quoted.subarray(headerLength), error.type, error.code, 0);
     });
     this.ipv4.register(IpProtocol.TCP, (datagram) => {
       if (datagram.broadcast) {

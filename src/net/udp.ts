@@ -1,5 +1,6 @@
 // UDP (RFC 768): port bindings for the appliance's own clients (DHCP, DNS)
 // and ICMP port unreachable for datagrams to ports nobody bound.
+import { randomInt } from 'node:crypto';
 import type { Logger } from '../log';
 import type { IcmpLayer, ReceivedIcmpError } from './icmp';
 import { readIpv4, type Ipv4Address } from './ipv4-address';
@@ -63,7 +64,8 @@ export class UdpLayer {
   /** Binds a free port in the dynamic range chosen at random (RFC 6056); returns it. */
   bindEphemeral(handler: UdpHandler, onError?: UdpErrorHandler): number {
     const span = EPHEMERAL_PORT_LAST - EPHEMERAL_PORT_FIRST + 1;
-    const start = Math.floor(Math.random() * span);
+    // RFC 6056 and RFC 5452: an unpredictable port protects DNS answers against forgery.
+    const start = randomInt(span);
     for (let i = 0; i < span; i++) {
       const port = EPHEMERAL_PORT_FIRST + ((start + i) % span);
       if (!this.bindings.has(port)) {

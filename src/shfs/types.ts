@@ -97,7 +97,7 @@ export interface MountedVolume {
   prefetchAll(): Promise<void>;
 
   cacheStats(): ChunkCacheStats;
-  /** Drops every unused chunk from the cache. */
+  /** Drops every chunk from the cache; buffers already handed out stay valid. */
   flushCache(): void;
   /** Closes the members; reads in flight fail. */
   unmount(): Promise<void>;

@@ -379,13 +379,9 @@ export class TcpLayer implements ConnectionHost {
   // Reporting
   // ---------------------------------------------------------------------
 
-  /** Returns a snapshot of the counters, with the connections counted by state. */
+  /** Returns a snapshot of the counters; connections by state are kept current as states change. */
   counters(): TcpCounters {
-    const byState: Record<string, number> = {};
-    for (const name of TCP_STATE_NAMES) byState[name] = 0;
-    for (const list of this.listeners.values()) byState[TCP_STATE_NAMES[TcpState.LISTEN]] += list.length;
-    for (const connection of this.allConnections()) byState[connection.stateName]++;
-    return { ...this.stats, dropped: { ...this.stats.dropped }, connectionsByState: byState };
+    return { ...this.stats, dropped: { ...this.stats.dropped }, connectionsByState: { ...this.stats.connectionsByState } };
   }
 
   /** Lists the connections in the table, for diagnostics such as `lsof`. */

@@ -8,7 +8,7 @@ function messageOf(error: unknown): string {
 
 export const flushCommand: ShellCommand = {
   name: 'flush',
-  summary: 'Drop every unused chunk from the cache',
+  summary: 'Drop every chunk from the cache (data being sent stays valid)',
   usage: 'flush',
   run(_args, session) {
     if (requireVolume(session) === undefined) return EXIT_FAILURE;
