@@ -13,6 +13,10 @@ import { ApplianceShellContext } from './shell-context';
 
 /** shfs-admin next to this module's compiled tree (dist/src/appliance -> bin/). */
 const SHFS_ADMIN = path.join(__dirname, '..', '..', '..', 'bin', 'shfs-admin');
+/** Bytes read at a time from the statistics device. */
+const STATISTICS_READ_BYTES = 64 * 1024;
+/** Longest statistics export get-stats reads before giving up. */
+const STATISTICS_MAX_BYTES = 64 * 1024 * 1024;
 /** Time shfs-admin may take to store an object. */
 const SHFS_ADMIN_TIMEOUT_MS = 30 * 60_000;
 
@@ -124,11 +128,26 @@ async function changeVolume(appliance: Appliance, adminArgs: string[]): Promise<
 async function readStatistics(appliance: Appliance): Promise<string> {
   const device = appliance.options.statsDevice;
   if (device === undefined) throw new Error('no statistics device is configured (start the appliance with -x PATH)');
-  const bytes = await fs.promises.readFile(device).catch((error: Error) => {
+  // The export ends at its zero byte; a block device goes on far beyond it.
+  const handle = await fs.promises.open(device, 'r').catch((error: Error) => {
     throw new Error(`cannot read ${device}: ${error.message}`);
   });
-  const end = bytes.indexOf(0);
-  return bytes.subarray(0, end < 0 ? bytes.length : end).toString('utf8').trimEnd();
+  try {
+    const pieces: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const piece = Buffer.alloc(STATISTICS_READ_BYTES);
+      const { bytesRead } = await handle.read(piece, 0, piece.length, total);
+      const end = piece.subarray(0, bytesRead).indexOf(0);
+      pieces.push(piece.subarray(0, end < 0 ? bytesRead : end));
+      total += bytesRead;
+      if (end >= 0 || bytesRead === 0) break;
+      if (total >= STATISTICS_MAX_BYTES) throw new Error(`${device} holds no statistics export: no end within ${STATISTICS_MAX_BYTES} bytes`);
+    }
+    return Buffer.concat(pieces).toString('utf8').trimEnd();
+  } finally {
+    await handle.close();
+  }
 }
 
 function status(appliance: Appliance): string {

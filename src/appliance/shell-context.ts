@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as v8 from 'node:v8';
 import { exportRecords, formatStatisticsExport } from '../http';
+import { native } from '../native';
 import type { HttpConnectionInfo, HttpStatistics } from '../http/types';
 import type { StackCounters } from '../net/stack';
 import { formatMac } from '../net/wire/ethernet';
@@ -162,8 +163,11 @@ export class ApplianceShellContext implements ShellContext {
     });
     try {
       const stat = await handle.stat();
-      if (stat.isBlockDevice() && stat.size > 0 && stat.size < bytes.length) {
-        throw new Error(`statistics device ${device} is too small: ${stat.size} bytes, the export needs ${bytes.length}`);
+      // stat() gives block devices a size of 0; their size comes from BLKGETSIZE64.
+      const capacity = stat.isBlockDevice() ? native.blkOpen(device, { direct: false }) : undefined;
+      if (capacity !== undefined) native.blkClose(capacity.fd);
+      if (capacity !== undefined && capacity.size < bytes.length) {
+        throw new Error(`statistics device ${device} is too small: ${capacity.size} bytes, the export needs ${bytes.length}`);
       }
       await handle.write(bytes, 0, bytes.length, 0);
       if (stat.isFile()) await handle.truncate(bytes.length);

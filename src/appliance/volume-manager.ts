@@ -35,36 +35,46 @@ export class VolumeManager {
 
   /** Mounts the volume made of `paths`; fails when one is mounted already. */
   mount(paths: readonly string[]): Promise<MountedVolume> {
-    return this.serialize(async () => {
-      if (paths.length === 0) throw new Error('mount: no device given');
-      if (this.current !== undefined) throw new Error(`volume '${this.current.name}' is mounted already: unmount it first`);
-      for (const path of paths) this.remember(path);
-      const volume = await mountVolume(paths, { cacheSizeBytes: this.cacheSizeBytes });
-      this.current = volume;
-      this.currentPaths = [...paths];
-      const direct = volume.members.every((member) => member.direct) ? 'O_DIRECT' : 'buffered';
-      this.logger.info(`mounted volume '${volume.name}' (${volume.entries().length} objects, ${direct}) from ${paths.join(', ')}`);
-      return volume;
-    });
+    return this.serialize(() => this.mountNow(paths));
   }
 
   /** Unmounts the volume; requests being served fail their reads. */
   umount(): Promise<void> {
+    return this.serialize(() => this.unmountNow());
+  }
+
+  /**
+   * Unmounts and mounts the same devices again, picking up changes made by
+   * the SHFS tools, as one operation: no other mount operation runs between
+   * the two steps.
+   */
+  remount(): Promise<MountedVolume> {
     return this.serialize(async () => {
-      const volume = this.current;
-      if (volume === undefined) throw new Error('no volume is mounted');
-      this.current = undefined;
-      await volume.unmount();
-      this.logger.info(`unmounted volume '${volume.name}'`);
+      const paths = [...this.currentPaths];
+      if (this.current === undefined || paths.length === 0) throw new Error('no volume is mounted');
+      await this.unmountNow();
+      return this.mountNow(paths);
     });
   }
 
-  /** Unmounts and mounts the same devices again, picking up changes made by the SHFS tools. */
-  async remount(): Promise<MountedVolume> {
-    const paths = [...this.currentPaths];
-    if (this.current === undefined || paths.length === 0) throw new Error('no volume is mounted');
-    await this.umount();
-    return this.mount(paths);
+  private async mountNow(paths: readonly string[]): Promise<MountedVolume> {
+    if (paths.length === 0) throw new Error('mount: no device given');
+    if (this.current !== undefined) throw new Error(`volume '${this.current.name}' is mounted already: unmount it first`);
+    for (const path of paths) this.remember(path);
+    const volume = await mountVolume(paths, { cacheSizeBytes: this.cacheSizeBytes });
+    this.current = volume;
+    this.currentPaths = [...paths];
+    const direct = volume.members.every((member) => member.direct) ? 'O_DIRECT' : 'buffered';
+    this.logger.info(`mounted volume '${volume.name}' (${volume.entries().length} objects, ${direct}) from ${paths.join(', ')}`);
+    return volume;
+  }
+
+  private async unmountNow(): Promise<void> {
+    const volume = this.current;
+    if (volume === undefined) throw new Error('no volume is mounted');
+    this.current = undefined;
+    await volume.unmount();
+    this.logger.info(`unmounted volume '${volume.name}'`);
   }
 
   /** Reads every chunk of one object through the cache. */

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { decompressFixture, FIXTURES, startAppliance, type ApplianceProcess } from '../helpers/appliance-process';
+import { decompressFixture, FIXTURES, PROJECT_ROOT, startAppliance, type ApplianceProcess } from '../helpers/appliance-process';
 import { requireRoot, TestNamespace } from '../helpers/netns';
 
 const DEMO_FILES = [
@@ -51,7 +51,7 @@ describe('appliance end to end', function () {
       // Checksums and segments computed by the appliance itself, where the others leave them to the kernel.
       startAppliance(namespace, ['-i', '192.168.122.3/24', '-b', mixedImage, '--tap', 'mcmixed0', '--ctl', path.join(dir, 'mixed.sock'), '--no-offload']),
       // Members in the reverse order: the volume is assembled from the labels.
-      startAppliance(namespace, ['-i', '192.168.122.4/24', '-b', member1, '-b', member0, '--tap', 'mcstriped0', '--ctl', path.join(dir, 'striped.sock')]),
+      startAppliance(namespace, ['-i', '192.168.122.4/24', '-b', member1, '-b', member0, '--tap', 'mcstriped0', '--ctl', path.join(dir, 'striped.sock'), '-x', path.join(dir, 'stats.bin')]),
     ]);
   });
 
@@ -170,6 +170,40 @@ describe('appliance end to end', function () {
       assert.ok(flags, info);
       assert.equal(parseInt(flags[1], 8) & O_DIRECT_FLAGS, O_DIRECT_FLAGS, `flags ${flags[1]} of fd ${fd} lack O_DIRECT`);
     }
+  });
+
+  it('adds and removes objects through minicache-ctl', async () => {
+    const ctl = (...args: string[]) => namespace.exec(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'minicache-ctl'), '--ctl', path.join(dir, 'striped.sock'), ...args]);
+    const file = path.join(dir, 'added.txt');
+    fs.writeFileSync(file, 'added through the control channel\n');
+    const added = await ctl('add-obj', file, '-m', 'text/plain');
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /remounted volume 'Striped' \(3 objects\)/);
+
+    const output = path.join(dir, 'added.out');
+    assert.deepEqual(await curl('http://192.168.122.4/added.txt', output), { status: 200, type: 'text/plain' });
+    assert.equal(fs.readFileSync(output, 'utf8'), 'added through the control channel\n');
+
+    const digest = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+    const removed = await ctl('rm-obj', digest);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal((await curl('http://192.168.122.4/added.txt', output)).status, 404);
+  });
+
+  it('exports statistics and reads them back', async () => {
+    const ctl = (...args: string[]) => namespace.exec(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'minicache-ctl'), '--ctl', path.join(dir, 'striped.sock'), ...args]);
+    await curl('http://192.168.122.4/index.html', path.join(dir, 'stats-index.out'));
+    const exported = await ctl('export-stats');
+    assert.equal(exported.code, 0, exported.stderr);
+    const stats = await ctl('get-stats');
+    assert.equal(stats.code, 0, stats.stderr);
+    const lines = stats.stdout.trim().split('\n');
+    assert.equal(lines[0], 'x32k(hash);u4g(laccess);u4s(hits);u4s(miss);u4s(completed);u4s(0%);u4s(50%);u4s(100%)');
+    const index = lines.find((line) => line.startsWith(DEMO_FILES[0].digest));
+    assert.ok(index, stats.stdout);
+    // At least the request above: hits and completed downloads are counted.
+    const fields = index.split(';').map(Number);
+    assert.ok(fields[2] >= 1 && fields[4] >= 1, index);
   });
 
   it('warns when its address is taken', async () => {
