@@ -95,7 +95,7 @@ async function prefetch(appliance: Appliance, args: readonly string[]): Promise<
     return `prefetched ${volume.entries().length} objects`;
   }
   for (const name of args) {
-    const entry = /^[0-9a-f]+$/i.test(name) && name.length === 2 * volume.hashLength ? volume.findByDigest(Buffer.from(name, 'hex')) : volume.findByName(name);
+    const entry = volume.findByDigestHex(name) ?? volume.findByName(name);
     if (entry === undefined) throw new Error(`prefetch: ${name}: no such object`);
     await appliance.volumes.prefetch(entry);
   }

@@ -55,12 +55,20 @@ export class ControlChannel {
     }
     // allowHalfOpen: a client may end its side after the request (echo ... | socat) and still get the reply.
     const server = net.createServer({ allowHalfOpen: true }, (socket) => channel.serve(socket, handler));
+    // The socket is created with mode 0600 from the start (umask 0177), so
+    // no other user can connect before the chmod below. Node binds a UNIX
+    // socket within listen() itself, so the umask is restored right after.
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(socketPath, () => {
-        server.off('error', reject);
-        resolve();
-      });
+      const previousUmask = process.umask(0o177);
+      try {
+        server.listen(socketPath, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      } finally {
+        process.umask(previousUmask);
+      }
     });
     fs.chmodSync(socketPath, 0o600);
     server.unref();

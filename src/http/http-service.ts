@@ -67,6 +67,8 @@ export class HttpService {
   private readonly objectStatistics = new ObjectStatisticsTable();
   private readonly responses: Record<StatusClass, number> = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
   private nextConnectionId = 1;
+  /** Open connections within the limit (those over it are answered 503 and not counted). */
+  private countedConnections = 0;
   private totalConnections = 0;
   private rejectedConnections = 0;
   private requests = 0;
@@ -101,9 +103,10 @@ export class HttpService {
       socket.destroy();
       return;
     }
-    const overLimit = this.countedConnections() >= this.maxConnections;
+    const overLimit = this.countedConnections >= this.maxConnections;
     const record = new ConnectionRecord(this.nextConnectionId++, socket, overLimit, this.now());
     this.connectionRecords.set(socket, record);
+    if (!overLimit) this.countedConnections++;
     this.totalConnections++;
     if (overLimit) {
       this.rejectedConnections++;
@@ -117,7 +120,7 @@ export class HttpService {
     socket.once('close', () => {
       record.clearHeadersTimer();
       record.closing.abort();
-      this.connectionRecords.delete(socket);
+      if (this.connectionRecords.delete(socket) && !record.overLimit) this.countedConnections--;
     });
     this.server.emit('connection', socket);
   }
@@ -127,7 +130,7 @@ export class HttpService {
     const stored = new Set(volume?.entries().map((entry) => entry.digestHex) ?? []);
     return {
       connections: {
-        current: this.countedConnections(),
+        current: this.countedConnections,
         max: this.maxConnections,
         total: this.totalConnections,
         rejected: this.rejectedConnections,
@@ -161,12 +164,7 @@ export class HttpService {
       socket.destroy();
     }
     this.connectionRecords.clear();
-  }
-
-  private countedConnections(): number {
-    let count = 0;
-    for (const record of this.connectionRecords.values()) if (!record.overLimit) count++;
-    return count;
+    this.countedConnections = 0;
   }
 
   private onSocketData(record: ConnectionRecord): void {

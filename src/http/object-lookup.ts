@@ -61,7 +61,7 @@ export function findObject(volume: MountedVolume, reference: ObjectReference): S
     case 'default':
       return volume.defaultEntry();
     case 'digest':
-      return volume.findByDigest(Buffer.from(reference.digestHex, 'hex'));
+      return volume.findByDigestHex(reference.digestHex);
     case 'name':
       return volume.findByName(reference.name);
   }

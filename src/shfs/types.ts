@@ -83,6 +83,8 @@ export interface MountedVolume {
   /** Every used entry, in table order. */
   entries(): readonly ShfsEntry[];
   findByDigest(digest: Uint8Array): ShfsEntry | undefined;
+  /** Looks up a digest given as hex text of exactly `hashLength` bytes, in either case. */
+  findByDigestHex(text: string): ShfsEntry | undefined;
   findByName(name: string): ShfsEntry | undefined;
   defaultEntry(): ShfsEntry | undefined;
 

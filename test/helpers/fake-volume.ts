@@ -117,6 +117,12 @@ export class FakeVolume implements MountedVolume {
     return this.list.find((entry) => entry.digestHex === hex);
   }
 
+  findByDigestHex(text: string): ShfsEntry | undefined {
+    if (text.length !== this.hashLength * 2 || !/^[0-9a-fA-F]*$/.test(text)) return undefined;
+    const hex = text.toLowerCase();
+    return this.list.find((entry) => entry.digestHex === hex);
+  }
+
   findByName(name: string): ShfsEntry | undefined {
     return this.list.find((entry) => entry.name === name);
   }
