@@ -41,6 +41,13 @@ interface PendingResolution {
   requestsSent: number;
 }
 
+/**
+ * What became of a frame handed to enqueue: it started a new resolution,
+ * joined one, joined one and pushed out the oldest waiting frame, or was
+ * dropped because too many addresses are being resolved.
+ */
+export type EnqueueResult = 'started' | 'queued' | 'displaced' | 'rejected';
+
 export class ArpCache {
   private readonly entries = new Map<Ipv4Address, ArpEntry>();
   private readonly pending = new Map<Ipv4Address, PendingResolution>();
@@ -86,27 +93,26 @@ export class ArpCache {
     return this.takePending(ip);
   }
 
-  /**
-   * Holds a frame until `ip` resolves. Returns true when a new resolution
-   * starts, so the caller sends the first request.
-   */
-  enqueue(ip: Ipv4Address, frame: PendingFrame): boolean {
+  /** Holds a frame until `ip` resolves; on 'started' the caller sends the first request. */
+  enqueue(ip: Ipv4Address, frame: PendingFrame): EnqueueResult {
     let resolution = this.pending.get(ip);
     const isNew = resolution === undefined;
     if (resolution === undefined) {
       if (this.pending.size >= ARP_MAX_PENDING_ADDRESSES) {
         this.unresolvedDrops++;
-        return false;
+        return 'rejected';
       }
       resolution = { frames: [], requestsSent: 0 };
       this.pending.set(ip, resolution);
     }
+    let displaced = false;
     if (resolution.frames.length >= ARP_MAX_PENDING_PER_ADDRESS) {
       resolution.frames.shift();
       this.unresolvedDrops++;
+      displaced = true;
     }
     resolution.frames.push(frame);
-    return isNew;
+    return isNew ? 'started' : displaced ? 'displaced' : 'queued';
   }
 
   /**

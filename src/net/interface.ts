@@ -97,6 +97,7 @@ export class NetworkInterface {
   }
 
   start(): void {
+    this.device.onDrop?.((reason, detail) => this.drops.drop(reason, detail));
     this.device.start((frames) => this.receiveBatch(frames));
   }
 
@@ -153,7 +154,19 @@ export class NetworkInterface {
       this.queueFrame(parts, mac, offload);
       return true;
     }
-    if (this.arp.enqueue(hop, { parts, offload })) this.resolve(hop);
+    switch (this.arp.enqueue(hop, { parts, offload })) {
+      case 'started':
+        this.resolve(hop);
+        break;
+      case 'displaced':
+        this.drops.drop('ARP queue full: oldest waiting datagram dropped', formatIpv4(hop));
+        break;
+      case 'rejected':
+        this.drops.drop('ARP resolution table full', formatIpv4(hop));
+        break;
+      case 'queued':
+        break;
+    }
     return true;
   }
 

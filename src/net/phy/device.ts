@@ -35,6 +35,8 @@ export interface FrameDevice {
    */
   readonly virtioNetHeader?: boolean;
   start(receiver: FrameReceiver): void;
+  /** Receives the frames the device itself drops, with the reason, so the stack counts them. */
+  onDrop?(handler: (reason: string, detail?: string) => void): void;
   /** Sends a batch of frames; returns how many the device accepted (the rest are dropped). */
   send(frames: readonly OutgoingFrame[]): number;
   close(): void;

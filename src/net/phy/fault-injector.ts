@@ -55,6 +55,10 @@ export class FaultInjector implements FrameDevice {
     return this.inner.mtu;
   }
 
+  onDrop(handler: (reason: string, detail?: string) => void): void {
+    this.inner.onDrop?.(handler);
+  }
+
   start(receiver: FrameReceiver): void {
     this.inner.start(receiver);
   }

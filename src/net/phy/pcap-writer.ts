@@ -45,6 +45,10 @@ export class PcapWriter implements FrameDevice {
     return this.inner.virtioNetHeader === true;
   }
 
+  onDrop(handler: (reason: string, detail?: string) => void): void {
+    this.inner.onDrop?.(handler);
+  }
+
   start(receiver: FrameReceiver): void {
     this.inner.start((frames) => {
       this.record(frames);

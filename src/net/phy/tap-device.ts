@@ -33,11 +33,8 @@ export class TapDevice implements FrameDevice {
   readonly name: string;
   readonly mtu: number;
   readonly virtioNetHeader: boolean;
-  /** Received frames whose partial checksum was completed here. */
-  checksumsCompleted = 0;
-  /** Received frames too short for the virtio-net header and the offsets it names. */
-  malformedHeaders = 0;
   private tap: NativeTap | undefined;
+  private dropHandler: (reason: string, detail?: string) => void = () => undefined;
 
   private constructor(tap: NativeTap, mtu: number, offload: boolean) {
     this.tap = tap;
@@ -70,6 +67,10 @@ export class TapDevice implements FrameDevice {
     return new TapDevice(tap, options.mtu, offload);
   }
 
+  onDrop(handler: (reason: string, detail?: string) => void): void {
+    this.dropHandler = handler;
+  }
+
   start(receiver: FrameReceiver): void {
     if (this.tap === undefined) throw new Error(`TAP ${this.name} is closed`);
     const headerBytes = this.virtioNetHeader ? VIRTIO_NET_HEADER_BYTES : 0;
@@ -91,13 +92,13 @@ export class TapDevice implements FrameDevice {
   }
 
   send(frames: readonly OutgoingFrame[]): number {
-    if (this.tap === undefined) return 0;
-    return this.tap.write(frames as Array<Uint8Array | Uint8Array[]>);
-  }
-
-  /** Frames the kernel rejected since the TAP was opened. */
-  get writeErrors(): number {
-    return this.tap?.writeErrors ?? 0;
+    const tap = this.tap;
+    if (tap === undefined) return 0;
+    const errorsBefore = tap.writeErrors;
+    const consumed = tap.write(frames as Array<Uint8Array | Uint8Array[]>);
+    const rejected = tap.writeErrors - errorsBefore;
+    for (let i = 0; i < rejected; i++) this.dropHandler('frame rejected by the kernel');
+    return consumed - rejected;
   }
 
   close(): void {
@@ -113,7 +114,7 @@ export class TapDevice implements FrameDevice {
    */
   private stripVirtioNetHeader(frame: Uint8Array): Uint8Array | undefined {
     if (frame.length < VIRTIO_NET_HEADER_BYTES + ETHERNET_HEADER_BYTES) {
-      this.malformedHeaders++;
+      this.dropHandler('frame shorter than its virtio-net header', `${frame.length} bytes`);
       return undefined;
     }
     const header = parseVirtioNetHeader(frame);
@@ -121,13 +122,12 @@ export class TapDevice implements FrameDevice {
     if ((header.flags & VirtioNetFlags.NEEDS_CSUM) === 0) return body;
     const field = header.checksumStart + header.checksumOffset;
     if (header.checksumStart < ETHERNET_HEADER_BYTES || field + 2 > body.length) {
-      this.malformedHeaders++;
+      this.dropHandler('virtio-net checksum offsets outside the frame', `start ${header.checksumStart}, offset ${header.checksumOffset}, ${body.length} bytes`);
       return undefined;
     }
     const checksum = finishChecksum(onesComplementSum(body, header.checksumStart, body.length));
     body[field] = checksum >>> 8;
     body[field + 1] = checksum & 0xff;
-    this.checksumsCompleted++;
     return body;
   }
 }
