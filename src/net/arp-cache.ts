@@ -9,6 +9,13 @@ import type { MacAddress } from './wire/ethernet';
 
 /** How long a learnt entry stays valid without being confirmed again. */
 export const ARP_ENTRY_LIFETIME_MS = 300_000;
+/**
+ * Time before expiry from which an entry in use is confirmed with a unicast
+ * request (RFC 1122 2.3.2.1), so traffic does not stall while the entry is
+ * resolved again from scratch. Peers such as Linux confirm reachability
+ * from TCP progress and send no ARP of their own.
+ */
+export const ARP_REFRESH_BEFORE_MS = 30_000;
 /** Interval between ARP requests for an unresolved address. */
 export const ARP_REQUEST_INTERVAL_MS = 1000;
 /** Requests sent before the datagrams waiting on an address are dropped. */
@@ -25,6 +32,8 @@ export interface ArpEntry {
   isStatic: boolean;
   /** Clock time after which a dynamic entry is stale. */
   expiresAtMs: number;
+  /** A unicast request to confirm the entry went out in its refresh window. */
+  refreshSent?: boolean;
 }
 
 /**
@@ -81,6 +90,18 @@ export class ArpCache {
    * us updates the cache but does not add to it). Static entries never
    * change. Returns frames that were waiting for this address.
    */
+  /**
+   * Returns true once per refresh window when the entry for `ip` is about
+   * to expire: the caller then sends a unicast request to confirm it.
+   */
+  takeRefresh(ip: Ipv4Address): boolean {
+    const entry = this.entries.get(ip);
+    if (entry === undefined || entry.isStatic || entry.refreshSent === true) return false;
+    if (this.clock.now() < entry.expiresAtMs - ARP_REFRESH_BEFORE_MS) return false;
+    entry.refreshSent = true;
+    return true;
+  }
+
   learn(ip: Ipv4Address, mac: MacAddress, create: boolean): PendingFrame[] {
     const entry = this.entries.get(ip);
     if (entry?.isStatic === true) return this.takePending(ip);

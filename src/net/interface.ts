@@ -152,6 +152,9 @@ export class NetworkInterface {
     const mac = this.arp.lookup(hop);
     if (mac !== undefined) {
       this.queueFrame(parts, mac, offload);
+      if (this.arp.takeRefresh(hop)) {
+        this.sendArp({ operation: ArpOperation.REQUEST, senderMac: this.mac, senderIp: this.ipv4?.address ?? 0, targetMac: mac, targetIp: hop }, mac);
+      }
       return true;
     }
     switch (this.arp.enqueue(hop, { parts, offload })) {

@@ -116,6 +116,32 @@ describe('stack: ARP', () => {
     stack.close();
   });
 
+  it('confirms an entry in use before it expires', async () => {
+    const { stack, probe, clock } = setup();
+    stack.configure({ address: STACK_IP, prefixLength: 24 });
+    probe.send(arpFrame(MAC_BROADCAST, PEER_MAC, { operation: ArpOperation.REQUEST, senderMac: PEER_MAC, senderIp: PEER_IP, targetMac: 0, targetIp: STACK_IP }));
+    await probe.waitFor(2);
+    // Traffic flows every 10 s; the peer sends no ARP of its own.
+    let sent = 2;
+    for (let second = 10; second <= 280; second += 10) {
+      clock.advance(10_000);
+      stack.udp.send(4000, PEER_IP, 5000, Buffer.from('tick'));
+      sent++;
+    }
+    const frames = await probe.waitFor(sent + 1);
+    const requests = frames.slice(2).filter((frame) => parseEthernet(frame)?.etherType === EtherType.ARP).map((frame) => arpOf(frame));
+    assert.equal(requests.length, 1);
+    assert.equal(requests[0].ethernet.destination, PEER_MAC);
+    assert.equal(requests[0].arp.operation, ArpOperation.REQUEST);
+    assert.equal(requests[0].arp.targetIp, PEER_IP);
+    // The reply renews the entry, so traffic goes on without a new resolution.
+    probe.send(arpFrame(STACK_MAC, PEER_MAC, { operation: ArpOperation.REPLY, senderMac: PEER_MAC, senderIp: PEER_IP, targetMac: STACK_MAC, targetIp: STACK_IP }));
+    await probe.settle();
+    clock.advance(60_000);
+    assert.equal(stack.iface.arp.lookup(PEER_IP), PEER_MAC);
+    stack.close();
+  });
+
   it('resolves before sending and retries three times', async () => {
     const { stack, probe, clock } = setup();
     stack.configure({ address: STACK_IP, prefixLength: 24 });
