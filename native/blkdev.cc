@@ -208,8 +208,9 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// allocAligned(size, alignment) -> Buffer whose memory starts at a multiple
-// of `alignment` (a power of two), as O_DIRECT transfers need.
+// allocAligned(size, alignment, zero = true) -> Buffer whose memory starts
+// at a multiple of `alignment` (a power of two), as O_DIRECT transfers need.
+// With zero false the memory is left as it is, for buffers a read fills.
 Napi::Value AllocAligned(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   size_t size = static_cast<size_t>(info[0].As<Napi::Number>().DoubleValue());
@@ -223,7 +224,8 @@ Napi::Value AllocAligned(const Napi::CallbackInfo& info) {
     ThrowErrno(env, "posix_memalign", ENOMEM);
     return env.Undefined();
   }
-  std::memset(memory, 0, size);
+  bool zero = info.Length() < 3 || info[2].ToBoolean();
+  if (zero) std::memset(memory, 0, size);
   return Napi::Buffer<uint8_t>::New(env, static_cast<uint8_t*>(memory), size,
                                     [](Napi::Env, uint8_t* data) { std::free(data); });
 }

@@ -62,7 +62,8 @@ export interface NativeAddon {
   ): void;
   blkSync(fd: number, callback: (error: Error | null) => void): void;
   blkClose(fd: number): void;
-  allocAligned(size: number, alignment?: number): Buffer;
+  /** Allocates aligned memory, zeroed unless `zero` is false (for buffers a read fills). */
+  allocAligned(size: number, alignment?: number, zero?: boolean): Buffer;
 
   /** One's-complement 16-bit sum (RFC 1071) of buffer[start..end), continued from `initial`; not complemented. */
   checksumSum(buffer: Uint8Array, start?: number, end?: number, initial?: number): number;

@@ -66,6 +66,11 @@ export function allocAligned(size: number, alignment = 4096): Buffer {
   return native.allocAligned(size, alignment);
 }
 
+/** Allocates an aligned buffer without clearing it, for a read that fills all of it. */
+export function allocAlignedForRead(size: number, alignment = 4096): Buffer {
+  return native.allocAligned(size, alignment, false);
+}
+
 export class BlockDevice implements BlockStorage {
   readonly path: string;
   readonly size: number;
@@ -122,7 +127,7 @@ export class BlockDevice implements BlockStorage {
     // the requested bytes are returned as a view into the aligned buffer.
     const start = roundDown(position, this.alignment);
     const end = roundUp(position + length, this.alignment);
-    const buffer = allocAligned(end - start, this.alignment);
+    const buffer = allocAlignedForRead(end - start, this.alignment);
     const done = await this.transfer('read', buffer, 0, end - start, start);
     if (done < position + length - start) {
       throw new BlockDeviceError('EIO', `${this.path}: unexpected end of device reading ${length} bytes at byte ${position}`, this.path);

@@ -1,7 +1,7 @@
 // Chunk transfers on a volume: a run of chunks is split into its stripes on
 // the members (see stripeExtents) and each contiguous piece becomes one
 // device transfer.
-import { allocAligned } from '../blk/block-device';
+import { allocAlignedForRead } from '../blk/block-device';
 import { ShfsError, ioError } from './errors';
 import { chunkSizeOf, coalesceExtents, stripeExtents, type StripeExtent, type StripeLayout } from './format/geometry';
 import type { MemberDevice } from './members';
@@ -24,7 +24,7 @@ export class ChunkIO {
   /** Reads chunks [first, first + count) into `target` (allocated, aligned, when not given). */
   async readChunks(first: number, count: number, target?: Buffer): Promise<Buffer> {
     this.checkRun(first, count);
-    const buffer = target ?? allocAligned(count * this.chunkSize, BUFFER_ALIGNMENT);
+    const buffer = target ?? allocAlignedForRead(count * this.chunkSize, BUFFER_ALIGNMENT);
     const extents = coalesceExtents(stripeExtents(this.layout, first, count));
     try {
       await Promise.all(
