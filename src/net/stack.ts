@@ -45,6 +45,8 @@ export class NetworkStack {
   readonly udp: UdpLayer;
   readonly tcp: TcpLayer;
   private started = false;
+  private localAddressList: readonly Ipv4Address[] = [];
+  private localAddressListFor: Ipv4Address | undefined;
 
   constructor(options: StackOptions) {
     const logger = options.logger ?? createLogger('net');
@@ -75,10 +77,7 @@ export class NetworkStack {
         });
       },
       mss: () => this.iface.mtu - IPV4_TCP_HEADER_BYTES,
-      localAddresses: () => {
-        const address = this.iface.address;
-        return address === undefined ? [] : [address];
-      },
+      localAddresses: () => this.localAddresses(),
     });
     // RFC 5927: errors about our segments reach the connection, which checks
     // the quoted sequence number before acting on them.
@@ -101,6 +100,16 @@ export class NetworkStack {
     this.ipv4.onUnknownProtocol((datagram) => this.icmp.sendError(IcmpType.DESTINATION_UNREACHABLE, IcmpUnreachableCode.PROTOCOL, datagram));
     // RFC 792: time exceeded, code 1 (fragment reassembly time exceeded), when fragment zero had arrived.
     this.ipv4.onReassemblyTimeout((datagram) => this.icmp.sendError(IcmpType.TIME_EXCEEDED, ICMP_REASSEMBLY_TIME_EXCEEDED, datagram));
+  }
+
+  /** The interface's address as a list, rebuilt only when the address changes (TCP asks for every segment). */
+  private localAddresses(): readonly Ipv4Address[] {
+    const address = this.iface.address;
+    if (address !== this.localAddressListFor) {
+      this.localAddressListFor = address;
+      this.localAddressList = address === undefined ? [] : [address];
+    }
+    return this.localAddressList;
   }
 
   start(): void {
