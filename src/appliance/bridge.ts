@@ -18,7 +18,7 @@ export function bridgeExists(name: string): boolean {
   return native.interfaceIndex(name) !== 0;
 }
 
-/** Checks that the bridge exists; throws a BridgeError that says how to create it. */
+/** Checks that the bridge exists; throws a BridgeError whose message explains how to create it. */
 export function requireBridge(name: string): BridgeHandle {
   if (!bridgeExists(name)) {
     throw new BridgeError(

@@ -142,7 +142,7 @@ async function readStatistics(appliance: Appliance): Promise<string> {
       pieces.push(piece.subarray(0, end < 0 ? bytesRead : end));
       total += bytesRead;
       if (end >= 0 || bytesRead === 0) break;
-      if (total >= STATISTICS_MAX_BYTES) throw new Error(`${device} holds no statistics export: no end within ${STATISTICS_MAX_BYTES} bytes`);
+      if (total >= STATISTICS_MAX_BYTES) throw new Error(`${device} contains no statistics export: no end within ${STATISTICS_MAX_BYTES} bytes`);
     }
     return Buffer.concat(pieces).toString('utf8').trimEnd();
   } finally {

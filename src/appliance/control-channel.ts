@@ -151,7 +151,7 @@ export function sendControlRequest(socketPath: string, request: ControlRequest, 
     socket.setEncoding('utf8');
     socket.setTimeout(timeoutMs, () => {
       socket.destroy();
-      reject(new Error(`no answer from ${socketPath} within ${timeoutMs / 1000} s`));
+      reject(new Error(`no response from ${socketPath} within ${timeoutMs / 1000} s`));
     });
     socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
     socket.on('data', (data: string) => {
@@ -165,7 +165,7 @@ export function sendControlRequest(socketPath: string, request: ControlRequest, 
       try {
         resolve(JSON.parse(received) as ControlResponse);
       } catch {
-        reject(new Error(`malformed answer from ${socketPath}`));
+        reject(new Error(`malformed response from ${socketPath}`));
       }
     });
   });

@@ -1,6 +1,6 @@
 // The volume the appliance serves: mount, unmount and remount on request
 // (command line, shell, control channel), and the list of block devices
-// the appliance has been told about.
+// given to the appliance.
 import * as fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';

@@ -102,7 +102,7 @@ export class NetworkStack {
     this.ipv4.onReassemblyTimeout((datagram) => this.icmp.sendError(IcmpType.TIME_EXCEEDED, ICMP_REASSEMBLY_TIME_EXCEEDED, datagram));
   }
 
-  /** The interface's address as a list, rebuilt only when the address changes (TCP asks for every segment). */
+  /** The interface's address as a list, rebuilt only when the address changes (TCP reads it for every segment). */
   private localAddresses(): readonly Ipv4Address[] {
     const address = this.iface.address;
     if (address !== this.localAddressListFor) {
