@@ -1,7 +1,8 @@
 // Block devices and image files opened with O_DIRECT.
 //
-// Reads and writes run on libuv's thread pool (Napi::AsyncWorker), so the
-// event loop never waits for the disk. O_DIRECT bypasses the page cache:
+// Reads, writes and syncs run on libuv's thread pool (Napi::AsyncWorker),
+// so the event loop does not wait for them; opening a device is
+// synchronous. O_DIRECT bypasses the page cache:
 // buffers, offsets and lengths must be multiples of the device's logical
 // sector size, which is why aligned buffers are allocated here too.
 

@@ -435,8 +435,8 @@ class Tap : public Napi::ObjectWrap<Tap> {
       }
       if (n == 0) break;
       // A frame that fills the whole read buffer may have been truncated by
-      // the kernel; it is passed on anyway and the stack's length checks
-      // decide.
+      // the kernel. It is passed on anyway, because the stack's length checks
+      // drop it if it is.
       lengths[count++] = static_cast<uint32_t>(n);
       used += static_cast<size_t>(n);
     }

@@ -15,7 +15,7 @@ import { ApplianceShellContext } from './shell-context';
 const SHFS_ADMIN = path.join(__dirname, '..', '..', '..', 'bin', 'shfs-admin');
 /** Bytes read at a time from the statistics device. */
 const STATISTICS_READ_BYTES = 64 * 1024;
-/** Longest statistics export get-stats reads before giving up. */
+/** Maximum bytes get-stats reads while looking for the end of the export. */
 const STATISTICS_MAX_BYTES = 64 * 1024 * 1024;
 /** Time shfs-admin may take to store an object. */
 const SHFS_ADMIN_TIMEOUT_MS = 30 * 60_000;

@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Logger } from '../log';
 
-/** Longest path a UNIX socket address holds (sun_path is 108 bytes, NUL included). */
+/** Maximum length of a UNIX socket path, in bytes (sun_path is 108 bytes, NUL included). */
 const SOCKET_PATH_MAX_BYTES = 107;
 /** Longest request line accepted, in bytes. */
 const MAX_REQUEST_BYTES = 64 * 1024;

@@ -67,7 +67,7 @@ export class HttpService {
   private readonly objectStatistics = new ObjectStatisticsTable();
   private readonly responses: Record<StatusClass, number> = { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
   private nextConnectionId = 1;
-  /** Open connections within the limit (those over it are answered 503 and not counted). */
+  /** Open connections within the limit (those over it get 503 and are not counted). */
   private countedConnections = 0;
   private totalConnections = 0;
   private rejectedConnections = 0;

@@ -51,9 +51,9 @@ interface PendingResolution {
 }
 
 /**
- * What became of a frame handed to enqueue: it started a new resolution,
- * joined one, joined one and pushed out the oldest waiting frame, or was
- * dropped because too many addresses are being resolved.
+ * Outcome of enqueue for a frame: it started a new resolution, joined one,
+ * joined one and pushed out the oldest waiting frame, or was dropped
+ * because too many addresses are being resolved.
  */
 export type EnqueueResult = 'started' | 'queued' | 'displaced' | 'rejected';
 
@@ -72,7 +72,7 @@ export class ArpCache {
     this.entries.set(ip, { mac, isStatic: true, expiresAtMs: Infinity });
   }
 
-  /** The MAC for `ip` when a fresh entry exists. */
+  /** Returns the MAC for `ip` when a fresh entry exists. */
   lookup(ip: Ipv4Address): MacAddress | undefined {
     const entry = this.entries.get(ip);
     if (entry === undefined) return undefined;
@@ -133,12 +133,13 @@ export class ArpCache {
       displaced = true;
     }
     resolution.frames.push(frame);
-    return isNew ? 'started' : displaced ? 'displaced' : 'queued';
+    if (isNew) return 'started';
+    return displaced ? 'displaced' : 'queued';
   }
 
   /**
-   * Called when a request for `ip` is about to be sent; returns false when
-   * the retries are used up, in which case the waiting frames are dropped.
+   * Counts a request for `ip` that is about to be sent. Returns false when
+   * the retries are used up, and then drops the waiting frames.
    */
   noteRequest(ip: Ipv4Address): boolean {
     const resolution = this.pending.get(ip);
@@ -168,7 +169,7 @@ export class ArpCache {
     return frames;
   }
 
-  /** All entries, for `arp`-style listings. */
+  /** Lists the fresh entries, for `arp`-style listings. */
   list(): Array<{ ip: Ipv4Address } & ArpEntry> {
     const now = this.clock.now();
     const result: Array<{ ip: Ipv4Address } & ArpEntry> = [];

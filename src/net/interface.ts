@@ -127,7 +127,7 @@ export class NetworkInterface {
     return (ip & mask) >>> 0 === (config.address & mask) >>> 0;
   }
 
-  /** The address to resolve for sending to `destination`, or undefined when there is no route. */
+  /** Returns the address to resolve for sending to `destination`, or undefined when there is no route. */
   nextHop(destination: Ipv4Address): Ipv4Address | undefined {
     if (this.isBroadcast(destination) || this.isOnLink(destination)) return destination;
     return this.ipv4?.gateway;
@@ -282,8 +282,8 @@ export class NetworkInterface {
     const ours = this.ipv4?.address;
     if (ours !== undefined && packet.senderIp === ours && packet.senderMac !== this.mac) {
       this.warnConflict(packet.senderMac);
-      // RFC 5227 2.4: defend the address. Answering the other host's
-      // announcement tells it, too, that the address is in use.
+      // RFC 5227 2.4: defend the address. A reply to the other host's
+      // announcement shows it, too, that the address is in use.
       if (packet.operation === ArpOperation.REQUEST && packet.targetIp === ours) {
         this.sendArp({ operation: ArpOperation.REPLY, senderMac: this.mac, senderIp: ours, targetMac: packet.senderMac, targetIp: ours }, packet.senderMac);
       }
@@ -349,7 +349,10 @@ export class NetworkInterface {
       const header = offload === undefined ? PLAIN_VIRTIO_NET_HEADER : virtioNetHeaderFor(offload);
       this.queue.push(parts.length < MAX_FRAME_PARTS ? [header, ...parts] : [header, Buffer.concat(parts)]);
     } else {
-      this.queue.push(parts.length === 1 ? parts[0] : parts.length <= MAX_FRAME_PARTS ? parts : Buffer.concat(parts));
+      let frame: OutgoingFrame = parts;
+      if (parts.length === 1) frame = parts[0];
+      else if (parts.length > MAX_FRAME_PARTS) frame = Buffer.concat(parts);
+      this.queue.push(frame);
     }
     this.scheduleFlush();
   }

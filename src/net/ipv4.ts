@@ -116,7 +116,7 @@ export class Ipv4Layer {
     this.handlers.set(protocol, handler);
   }
 
-  /** Called for datagrams to us whose protocol nobody registered (for ICMP protocol unreachable). */
+  /** Sets the handler of datagrams to us whose protocol has no handler (for ICMP protocol unreachable). */
   onUnknownProtocol(handler: ProtocolHandler): void {
     this.unknownProtocolHandler = handler;
   }

@@ -1,5 +1,5 @@
 // UDP (RFC 768): port bindings for the appliance's own clients (DHCP, DNS)
-// and ICMP port unreachable for datagrams to ports nobody bound.
+// and ICMP port unreachable for datagrams to ports that are not bound.
 import { randomInt } from 'node:crypto';
 import type { Logger } from '../log';
 import type { IcmpLayer, ReceivedIcmpError } from './icmp';
@@ -24,7 +24,7 @@ export type UdpHandler = (message: UdpMessage) => void;
 export interface UdpError {
   type: number;
   code: number;
-  /** Where the offending datagram was going. */
+  /** Destination address of the offending datagram. */
   destination: Ipv4Address;
   destinationPort: number;
 }

@@ -8,7 +8,7 @@ export type ChunkLoader = (chunk: number) => Promise<Buffer>;
 /** Reads chunks [first, first + count) into one buffer, in chunk order. */
 export type ChunkRunLoader = (first: number, count: number) => Promise<Buffer>;
 
-/** Longest run of chunks read with one request by prefetch. */
+/** Maximum bytes of a run of chunks that prefetch reads with one request. */
 export const PREFETCH_RUN_MAX_BYTES = 1024 * 1024;
 
 export class ChunkCache {
@@ -39,7 +39,7 @@ export class ChunkCache {
     private readonly chunkSize = 0,
   ) {}
 
-  /** The chunk's buffer when it is cached now, without reading it; not counted (see countHit). */
+  /** Returns the chunk's buffer when it is cached now, without reading it or counting a hit (see countHit). */
   peek(chunk: number): Buffer | undefined {
     return this.chunks.get(chunk);
   }
@@ -53,7 +53,7 @@ export class ChunkCache {
    * Starts reading the given chunks that are neither cached nor being
    * read, with one request per run of consecutive chunk numbers. Later
    * get() calls join these reads. A failed run caches nothing; its error
-   * reaches whoever gets one of its chunks.
+   * reaches the get() calls for its chunks.
    */
   prefetch(chunks: readonly number[]): void {
     if (this.loadRun === undefined) return;
@@ -100,7 +100,7 @@ export class ChunkCache {
           throw error;
         },
       );
-      // Nobody may ask for this chunk; its failure is reported to those who do.
+      // The chunk may never be requested, so the failure is reported only to the get() calls that join this read.
       loading.catch(() => undefined);
       this.inFlight.set(chunk, loading);
     }

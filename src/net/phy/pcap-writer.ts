@@ -57,7 +57,7 @@ export class PcapWriter implements FrameDevice {
   }
 
   send(frames: readonly OutgoingFrame[]): number {
-    // The capture holds Ethernet frames: a virtio-net header is left out.
+    // The capture contains Ethernet frames: a virtio-net header is left out.
     // A frame handed over for segmentation offload is recorded as one large
     // frame, as tcpdump shows such frames on Linux.
     const skip = this.virtioNetHeader ? VIRTIO_NET_HEADER_BYTES : 0;

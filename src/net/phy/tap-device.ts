@@ -108,7 +108,7 @@ export class TapDevice implements FrameDevice {
 
   /**
    * Removes the virtio-net header and completes a partial checksum
-   * (NEEDS_CSUM: the field holds the pseudo-header sum and the sum from
+   * (NEEDS_CSUM: the field contains the pseudo-header sum and the sum from
    * checksumStart to the end of the frame is still to be added), so the
    * stack can verify every checksum as usual.
    */

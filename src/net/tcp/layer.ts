@@ -58,7 +58,7 @@ export interface TcpTransmit {
   /** Zero or more views into data the application wrote (not copied). */
   payload: readonly Uint8Array[];
   payloadLength: number;
-  /** The checksum field holds the pseudo-header sum; the device completes it. */
+  /** The checksum field contains the pseudo-header sum; the device completes it. */
   checksumPartial: boolean;
   /** Payload bytes per segment when the device must segment (payloadLength above it); 0 otherwise. */
   segmentSize: number;

@@ -99,7 +99,8 @@ describe('virtio-net offload', () => {
     const large = tcpHeaders.filter((header) => header.gsoType === VirtioNetGso.TCPV4);
     assert.ok(large.length > 0, 'no GSO frame was sent');
     for (const header of large) {
-      assert.ok(header.gsoSize > 0 && header.gsoSize <= 1460, `gso size ${header.gsoSize}`);
+      assert.ok(header.gsoSize > 0, `gso size ${header.gsoSize}`);
+      assert.ok(header.gsoSize <= 1460, `gso size ${header.gsoSize}`);
       assert.ok(header.headerLength >= 54, `header length ${header.headerLength}`);
     }
     assert.ok(Math.max(...device.frameLengths) > 1514, 'no frame above the MTU');
@@ -109,7 +110,7 @@ describe('virtio-net offload', () => {
   });
 
   it('completes partial checksums to valid ones', () => {
-    // A TCP segment whose checksum field holds the pseudo-header sum, as the stack sends it.
+    // A TCP segment whose checksum field contains the pseudo-header sum, as the stack sends it.
     const source = 0x0a000001;
     const destination = 0x0a000002;
     const segment = Buffer.from('0050c0000000000100000000501000005a5a0000', 'hex');
